@@ -1,0 +1,88 @@
+"""Evaluation by length bucket: whole-target exact match (teacher-forced argmax) for token tasks, MSE
+for regression. Teacher-forced argmax over the whole target equals greedy decoding (if every step's
+argmax is the gold token, greedy reproduces the gold prefix at every step); `greedy_decode` is the
+generation path that a test checks against it."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .tasks.base import BOS, EOS, IGNORE, SEP, Batch, Task, collate
+
+
+def bucket_label(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def sample_lengths(rng: np.random.Generator, lo: int, hi: int, n: int) -> np.ndarray:
+    return rng.integers(lo, hi + 1, size=n)
+
+
+def make_batch(task: Task, rng: np.random.Generator, lo: int, hi: int, n: int) -> Batch:
+    """n examples with lengths uniform in [lo, hi] (regression: one shared length per batch)."""
+    if task.kind == "regression":
+        length = int(rng.integers(lo, hi + 1))
+        return collate(task, [task.sample(rng, length) for _ in range(n)])
+    return collate(task, [task.sample(rng, int(L)) for L in sample_lengths(rng, lo, hi, n)])
+
+
+def forward(model, batch: Batch, rng: np.random.Generator | None = None) -> torch.Tensor:
+    """Model output for a batch, with position ids from the model's position scheme."""
+    B, T = batch.inputs.shape
+    positions = model.positions(B, T, batch.sep_index, rng)
+    return model(batch.inputs, positions, batch.pad_mask)
+
+
+def batch_scores(model, batch: Batch, rng=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-example (score, loss). Token tasks: score = 1.0 if the whole target is right; loss = mean CE.
+    Regression: score = loss = per-example MSE."""
+    out = forward(model, batch, rng)
+    if model.regression:
+        mse = ((out - batch.labels) ** 2).mean(dim=1)
+        return mse, mse
+    mask = batch.labels != IGNORE
+    correct = (out.argmax(-1) == batch.labels) | ~mask
+    ce = torch.nn.functional.cross_entropy(out.transpose(1, 2), batch.labels.clamp(min=0), reduction="none")
+    loss = (ce * mask).sum(1) / mask.sum(1)
+    return correct.all(dim=1).float(), loss
+
+
+@torch.no_grad()
+def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: int, seed: int,
+             batch_size: int = 256, device="cpu") -> dict[str, dict[str, float]]:
+    """{bucket label: {"metric": accuracy or MSE, "loss": mean loss, "n": count}}; the evaluation data
+    depend only on (seed, bucket), so every PE sees the same examples."""
+    was_training = model.training
+    model.eval()
+    results = {}
+    for index, (lo, hi) in enumerate(buckets):
+        rng = np.random.default_rng([seed, 7919, index])
+        scores, losses, left = [], [], n_per_bucket
+        while left > 0:
+            n = min(batch_size, left)
+            s, l = batch_scores(model, make_batch(task, rng, lo, hi, n).to(device), rng)
+            scores.append(s.cpu()), losses.append(l.cpu())
+            left -= n
+        results[bucket_label(lo, hi)] = {"metric": float(torch.cat(scores).mean()),
+                                         "loss": float(torch.cat(losses).mean()), "n": n_per_bucket}
+    model.train(was_training)
+    return results
+
+
+@torch.no_grad()
+def greedy_decode(model, task: Task, source: list[str], max_new: int, device="cpu") -> list[str]:
+    """Generate after `<bos> source <sep>` until <eos> or max_new tokens (positions from the scheme;
+    the randomized scheme is not supported here since it would resample positions each step)."""
+    v = task.vocab
+    ids = v.encode([BOS, *source, SEP])
+    sep = torch.as_tensor([len(source) + 1])
+    out = []
+    for _ in range(max_new):
+        x = torch.as_tensor([ids], device=device)
+        logits = model(x, model.positions(1, len(ids), sep), None)  # (1, T, V)
+        nxt = int(logits[0, -1].argmax())
+        if v.itos[nxt] == EOS:
+            break
+        ids.append(nxt)
+        out.append(v.itos[nxt])
+    return out

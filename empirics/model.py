@@ -1,0 +1,158 @@
+"""A small Transformer with a pluggable positional encoding (decoder-only or encoder).
+
+Pre-norm blocks; attention through `scaled_dot_product_attention` with one float mask that sums the PE
+bias, the causal mask and the key-padding mask (FlexAttention has no CPU backward, so the CPU path is
+SDPA). Options follow the papers: Kazemnejad et al. 2023 used RMSNorm, ReLU, no score scaling and tied
+embeddings; Li 2025 a 2-layer, single-head, d_model 64 encoder on real-valued inputs.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import PelgError, unknown
+from .positional import PositionalEncoding, build_pe
+from .positions import PositionScheme, parse_pe_name, split_options
+
+
+@dataclass
+class ModelConfig:
+    """Architecture. `vocab_size == 0` means real-valued inputs and outputs (regression)."""
+
+    vocab_size: int = 0
+    arch: str = "decoder"           # "decoder" (always causal) | "encoder"
+    causal: bool = True             # encoders: False = bidirectional
+    n_layer: int = 2
+    n_head: int = 1
+    d_model: int = 64
+    d_ff: int = 256
+    activation: str = "gelu"        # "gelu" | "relu"
+    norm: str = "layernorm"         # "layernorm" | "rmsnorm"
+    score_scaling: bool = True      # 1/sqrt(d_head) on logits (K23's T5 blocks used none)
+    tie_embeddings: bool = True
+    dropout: float = 0.0
+    pe: str = "nope"                # BASE or BASE+random / BASE+sh
+    pe_options: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        checks = {"arch": (self.arch, ("decoder", "encoder")), "activation": (self.activation, ("gelu", "relu")),
+                  "norm": (self.norm, ("layernorm", "rmsnorm"))}
+        for name, (value, valid) in checks.items():
+            if value not in valid:
+                raise unknown(name, value, valid)
+        if self.arch == "decoder" and not self.causal:
+            raise PelgError("a decoder is always causal; use arch='encoder' for bidirectional attention")
+        if self.d_model % self.n_head:
+            raise PelgError(f"d_model {self.d_model} is not divisible by n_head {self.n_head}")
+        parse_pe_name(self.pe)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        names = {f.name for f in fields(cls)}
+        bad = set(d) - names
+        if bad:
+            raise unknown("model config field", sorted(bad)[0], names)
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _norm(kind: str, d: int) -> nn.Module:
+    return nn.LayerNorm(d) if kind == "layernorm" else nn.RMSNorm(d)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.n_head, self.d_head = cfg.n_head, cfg.d_model // cfg.n_head
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.out = nn.Linear(cfg.d_model, cfg.d_model)
+        self.scale = None if cfg.score_scaling else 1.0
+        self.dropout = cfg.dropout
+
+    def forward(self, x, mask, pe: PositionalEncoding, positions):
+        B, T, D = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.n_head, self.d_head).permute(2, 0, 3, 1, 4)  # (B, H, T, dh)
+        if pe.hook == "qk":
+            q, k = pe.rotate(q, positions, "query"), pe.rotate(k, positions, "key")
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale,
+                                           dropout_p=self.dropout if self.training else 0.0)  # (B, H, T, dh)
+        return self.out(y.transpose(1, 2).reshape(B, T, D))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.ln1, self.ln2 = _norm(cfg.norm, cfg.d_model), _norm(cfg.norm, cfg.d_model)
+        self.attn = Attention(cfg)
+        act = nn.GELU() if cfg.activation == "gelu" else nn.ReLU()
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), act, nn.Linear(cfg.d_ff, cfg.d_model))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x, mask, pe, positions):
+        x = x + self.drop(self.attn(self.ln1(x), mask, pe, positions))
+        return x + self.drop(self.mlp(self.ln2(x)))
+
+
+class Transformer(nn.Module):
+    """forward(inputs, positions, pad_mask) -> logits (B, T, V) or predictions (B, T).
+
+    inputs: (B, T) token ids, or (B, T) floats when vocab_size == 0.
+    positions: (B, T) integer position ids (from a PositionScheme).
+    pad_mask: optional (B, T) bool, True at padding tokens (masked as keys).
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        base, scheme = parse_pe_name(cfg.pe)
+        base_opts, scheme_opts = split_options(cfg.pe_options)
+        self.positions = PositionScheme(scheme, **scheme_opts)
+        self.pe = build_pe(base, cfg.d_model, cfg.n_head, cfg.causal, base_opts)
+        self.regression = cfg.vocab_size == 0
+        self.embed = nn.Linear(1, cfg.d_model) if self.regression else nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.ln_f = _norm(cfg.norm, cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, 1 if self.regression else cfg.vocab_size, bias=self.regression)
+        if cfg.tie_embeddings and not self.regression:
+            self.head.weight = self.embed.weight
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+
+    def attention_mask(self, positions, pad_mask, T, device) -> torch.Tensor | None:
+        """Float mask (B or 1, H or 1, T, T): PE bias + causal -inf + key padding -inf."""
+        mask = None
+        if self.pe.hook == "bias":
+            mask = self.pe.bias(positions, positions)  # (B, H, T, T)
+        neg = torch.zeros(1, 1, T, T, device=device)
+        if self.cfg.causal:
+            neg = neg.masked_fill(torch.ones(T, T, dtype=torch.bool, device=device).triu(1), float("-inf"))
+        if pad_mask is not None:
+            neg = neg.masked_fill(pad_mask[:, None, None, :], float("-inf"))  # (B, 1, T, T)
+        if self.cfg.causal or pad_mask is not None:
+            mask = neg if mask is None else mask + neg
+        return mask
+
+    def forward(self, inputs: torch.Tensor, positions: torch.Tensor, pad_mask: torch.Tensor | None = None):
+        B, T = inputs.shape
+        positions = positions.to(inputs.device)
+        x = self.embed(inputs.unsqueeze(-1).float()) if self.regression else self.embed(inputs)  # (B, T, D)
+        if self.pe.hook == "embedding":
+            x = x + self.pe.embed(positions)
+        x = self.drop(x)
+        mask = self.attention_mask(positions, pad_mask, T, inputs.device)
+        for block in self.blocks:
+            x = block(x, mask, self.pe, positions)
+        out = self.head(self.ln_f(x))  # (B, T, V) or (B, T, 1)
+        return out.squeeze(-1) if self.regression else out

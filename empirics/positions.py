@@ -1,0 +1,64 @@
+"""Position ids: the default 0..T-1, randomized positions, and Scale Hint re-indexing.
+
+A PE name is `BASE` or `BASE+SCHEME`, e.g. `rope`, `rope+random`, `alibi+sh`. The scheme only decides
+which integer position each token gets; the base PE (empirics.positional) never knows. The formulas are
+`theory.encodings.randomized_positions` (Ruoss et al. 2023) and `theory.encodings.scale_hint_positions`
+(Chen et al. 2025, [reconstruction]).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from theory import encodings as E
+from .errors import PelgError, unknown
+from .positional import BASE_PES
+
+SCHEMES = ("abs", "random", "sh")
+SCHEME_OPTIONS = {"random_max": 0, "sh_mode": "align"}  # random_max 0 -> 4 x the longest length seen
+
+
+def parse_pe_name(name: str) -> tuple[str, str]:
+    """'rope+sh' -> ('rope', 'sh'); 'alibi' -> ('alibi', 'abs')."""
+    base, _, scheme = name.partition("+")
+    if base not in BASE_PES:
+        raise unknown("positional encoding", name, list(BASE_PES) + [f"{b}+{s}" for b in ("BASE",)
+                                                                      for s in SCHEMES[1:]])
+    scheme = scheme or "abs"
+    if scheme not in SCHEMES[1:] + ("abs",):
+        raise unknown("position scheme", scheme, SCHEMES[1:])
+    return base, scheme
+
+
+def split_options(options: dict | None) -> tuple[dict, dict]:
+    """Split PE options into (base-PE options, scheme options)."""
+    options = dict(options or {})
+    scheme = {k: options.pop(k, v) for k, v in SCHEME_OPTIONS.items()}
+    return options, scheme
+
+
+@dataclass
+class PositionScheme:
+    """Makes (B, T) position ids for a batch."""
+
+    scheme: str = "abs"
+    random_max: int = 0
+    sh_mode: str = "align"
+
+    def __call__(self, batch: int, length: int, sep_index: torch.Tensor | None = None,
+                 rng: np.random.Generator | None = None) -> torch.Tensor:
+        if self.scheme == "abs":
+            return torch.arange(length).expand(batch, length)
+        if self.scheme == "random":
+            top = self.random_max or 4 * length
+            if length > top:
+                raise PelgError(f"randomized positions: length {length} exceeds random_max {top}")
+            rng = rng if rng is not None else np.random.default_rng(0)
+            rows = [E.randomized_positions(rng, length, top) for _ in range(batch)]
+            return torch.as_tensor(np.stack(rows), dtype=torch.long)
+        if sep_index is None:
+            raise PelgError("the Scale Hint scheme ('+sh') needs a task with a separator token")
+        rows = [E.scale_hint_positions(length, int(s), source_start=1, mode=self.sh_mode) for s in sep_index]
+        return torch.as_tensor(np.stack(rows), dtype=torch.long)
