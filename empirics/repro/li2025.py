@@ -115,8 +115,11 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     """Run the protocol, write results.json, summary.json, table.md and the figure into out_dir; with
     `publish`, also update ./paper_repro.md and ./figures/ (run from the repository root)."""
     p = load_protocol(PAPER, profile)
-    if publish and not Path("paper_repro.md").is_file():
-        raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
+    doc = Path("paper_repro.md")
+    if publish:  # check before hours of training, not after
+        if not doc.is_file():
+            raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
+        replace_block(doc.read_text(), "li2025-table", "")
     out_dir = Path(out_dir)
     keys, configs = zip(*build_configs(p))
     log(f"li2025 {profile}: {len(configs)} runs -> {out_dir}")
@@ -128,7 +131,6 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     write_text(out_dir / "table.md", table + "\n")
     render_figure(p, summary, out_dir / FIGURE)
     if publish:
-        doc = Path("paper_repro.md")
         write_text(doc, replace_block(doc.read_text(), "li2025-table", table))
         Path("figures").mkdir(exist_ok=True)
         shutil.copyfile(out_dir / FIGURE, Path("figures") / FIGURE)

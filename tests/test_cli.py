@@ -1,0 +1,95 @@
+"""End-to-end tests of the `pelg` command line: listings, training, the Li 2025 smoke reproduction and
+bad input (one line, exit code 2, nothing written)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from empirics.cli import main
+from theory.encodings import PE_CATALOG
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_pes_lists_every_catalogue_entry(capsys):
+    code, out, _ = run_cli(capsys, "pes")
+    names = [line.split()[0] for line in out.strip().splitlines()]
+    assert code == 0 and len(names) >= 14 and names == list(PE_CATALOG)
+
+
+def test_tasks_lists_the_first_tasks(capsys):
+    code, out, _ = run_cli(capsys, "tasks")
+    names = {line.split()[0] for line in out.strip().splitlines()}
+    assert code == 0 and {"copy", "reverse", "running_mean", "running_sum"} <= names
+
+
+def test_train_prints_buckets_and_writes_checkpoint(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "--task", "copy", "--pe", "alibi", "--steps", "3",
+                           "--eval-samples", "8", "--quiet", "--out", str(tmp_path))
+    assert code == 0
+    assert "1-10" in out and "11-20" in out
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert set(result["metrics"]) == {"1-10", "11-20"} and (tmp_path / "model.pt").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["train", "--task", "nosuch"], "unknown task 'nosuch'; valid: copy"),
+    (["train", "--task", "copy", "--pe", "ropee"], "unknown positional encoding 'ropee'; valid:"),
+    (["train", "--task", "copy", "--pe", "rope+foo"], "unknown position scheme 'foo'"),
+    (["train", "--task", "copy", "--steps", "0"], "--steps must be a positive integer"),
+    (["train", "--task", "copy", "--steps", "-5"], "--steps must be a positive integer"),
+    (["train", "--task", "copy", "--train-lengths", "0", "5"], "length range (0, 5) is impossible"),
+    (["train", "--task", "copy", "--train-lengths", "6", "5"], "length range (6, 5) is impossible"),
+    (["train", "--task", "copy", "--pe-opt", "nosuch=1"], "unknown option for PE 'nope' 'nosuch'"),
+    (["train", "--task", "copy", "--pe", "rope", "--pe-opt", "layout=diagonal"], "layout"),
+    (["train", "--task", "copy", "--device", "tpu"], "unknown device 'tpu'"),
+    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: li2025"),
+    (["repro", "li2025", "--profile", "huge"], "unknown profile 'huge'; valid: full, quick, smoke"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, needle):
+    code, out, err = run_cli(capsys, *argv, *(["--out", str(tmp_path / "o")] if argv[0] == "train" else []))
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("pelg: error: ") and needle in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_learned_pe_beyond_its_table_is_an_error(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "train", "--task", "copy", "--pe", "learned", "--pe-opt", "max_positions=16",
+                           "--steps", "2", "--quiet", "--out", str(tmp_path / "o"))
+    assert code == 2 and "outside its table" in err and not (tmp_path / "o").exists()
+
+
+def test_console_script_has_no_traceback_on_bad_input():
+    proc = subprocess.run([sys.executable, "-m", "empirics.cli", "train", "--task", "nosuch"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_repro_li2025_smoke_end_to_end(capsys, tmp_path, monkeypatch):
+    doc = "# repro\n<!-- li2025-table:begin -->\nold\n<!-- li2025-table:end -->\ntail\n"
+    (tmp_path / "paper_repro.md").write_text(doc)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "repro", "li2025", "--profile", "smoke", "--out", "o", "--publish")
+    assert code == 0
+    table = (tmp_path / "o" / "table.md").read_text()
+    for pe in ("sinusoidal", "alibi", "wavelet", "legendre", "nope", "learned", "rope"):
+        assert f"| {pe}" in table
+    assert "0.0108" in table and "0.0423" in table and "zero predictor" in table
+    assert (tmp_path / "o" / "li2025_mse_vs_length.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "figures" / "li2025_mse_vs_length.png").exists()
+    published = (tmp_path / "paper_repro.md").read_text()
+    assert "old" not in published and "| wavelet" in published and published.endswith("tail\n")
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert len(results) == 7 * 2  # PEs x masks x 1 seed
+    assert all(r["metric_name"] == "mse" and set(r["metrics"]) == {"50", "100", "200"} for r in results)
+
+
+def test_repro_publish_without_markers_writes_nothing(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "repro", "li2025", "--profile", "smoke", "--out", "o", "--publish")
+    assert code == 2 and "paper_repro.md" in err and not (tmp_path / "o").exists()
