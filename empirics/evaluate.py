@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .tasks.base import BOS, EOS, IGNORE, SEP, Batch, Task, collate
 
@@ -35,14 +36,22 @@ def forward(model, batch: Batch, rng: np.random.Generator | None = None) -> torc
 
 def batch_scores(model, batch: Batch, rng=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-example (score, loss). Token tasks: score = 1.0 if the whole target is right; loss = mean CE.
+    Sets: score = 1.0 if every position's predicted set (sigmoid > 1/2) is right; loss = mean BCE.
     Regression: score = loss = per-example MSE."""
     out = forward(model, batch, rng)
     if model.regression:
         mse = ((out - batch.labels) ** 2).mean(dim=1)
         return mse, mse
+    if batch.labels.dim() == 3:  # "sets": multi-label legal-next-symbol sets (B, T, V)
+        valid = torch.ones(batch.labels.shape[:2], dtype=torch.bool, device=out.device)
+        if batch.pad_mask is not None:
+            valid = ~batch.pad_mask
+        bce = F.binary_cross_entropy_with_logits(out, batch.labels, reduction="none").mean(-1)  # (B, T)
+        right = ((out > 0) == (batch.labels > 0.5)).all(-1) | ~valid
+        return right.all(dim=1).float(), (bce * valid).sum(1) / valid.sum(1)
     mask = batch.labels != IGNORE
     correct = (out.argmax(-1) == batch.labels) | ~mask
-    ce = torch.nn.functional.cross_entropy(out.transpose(1, 2), batch.labels.clamp(min=0), reduction="none")
+    ce = F.cross_entropy(out.transpose(1, 2), batch.labels.clamp(min=0), reduction="none")
     loss = (ce * mask).sum(1) / mask.sum(1)
     return correct.all(dim=1).float(), loss
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import PelgError, unknown
+from .errors import PelgError, require_positive, unknown
 from .positional import PositionalEncoding, build_pe
 from .positions import PositionScheme, parse_pe_name, split_options
 
@@ -45,6 +45,10 @@ class ModelConfig:
                 raise unknown(name, value, valid)
         if self.arch == "decoder" and not self.causal:
             raise PelgError("a decoder is always causal; use arch='encoder' for bidirectional attention")
+        for name in ("n_layer", "n_head", "d_model", "d_ff"):
+            require_positive(name, getattr(self, name))
+        if not isinstance(self.vocab_size, int) or self.vocab_size < 0:
+            raise PelgError(f"vocab_size must be an integer >= 0 (0 = regression), got {self.vocab_size!r}")
         if self.d_model % self.n_head:
             raise PelgError(f"d_model {self.d_model} is not divisible by n_head {self.n_head}")
         parse_pe_name(self.pe)

@@ -22,11 +22,11 @@ SCHEME_OPTIONS = {"random_max": 0, "sh_mode": "align"}  # random_max 0 -> 4 x th
 
 def parse_pe_name(name: str) -> tuple[str, str]:
     """'rope+sh' -> ('rope', 'sh'); 'alibi' -> ('alibi', 'abs')."""
-    base, _, scheme = name.partition("+")
+    base, plus, scheme = name.partition("+")
     if base not in BASE_PES:
         raise unknown("positional encoding", name, list(BASE_PES) + [f"{b}+{s}" for b in ("BASE",)
                                                                       for s in SCHEMES[1:]])
-    scheme = scheme or "abs"
+    scheme = scheme if plus else "abs"  # 'rope+' (empty scheme) is an error, not 'abs'
     if scheme not in SCHEMES[1:] + ("abs",):
         raise unknown("position scheme", scheme, SCHEMES[1:])
     return base, scheme

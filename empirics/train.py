@@ -93,9 +93,9 @@ def build_model(cfg: TrainConfig) -> Transformer:
     mc = cfg.model
     if task.kind == "regression" and mc.vocab_size != 0:
         raise PelgError(f"task {cfg.task!r} is a regression task: model.vocab_size must be 0")
-    if task.kind == "tokens":
+    if task.kind in ("tokens", "sets"):
         if mc.arch != "decoder":
-            raise PelgError(f"task {cfg.task!r} is a token task and needs arch 'decoder', got {mc.arch!r}")
+            raise PelgError(f"task {cfg.task!r} is a {task.kind} task and needs arch 'decoder', got {mc.arch!r}")
         mc = ModelConfig.from_dict({**mc.to_dict(), "vocab_size": len(task.vocab)})
         cfg.model = mc
     return Transformer(mc)

@@ -1,8 +1,14 @@
 """The task contract (DESIGN.md): a named, seeded, offline generator `sample(rng, length)` with its own
 vocabulary and an oracle that re-derives the target independently; plus batching into tensors.
 
-Sequence layout for token tasks (decoder LM): `<bos> source <sep> target <eos>`; the model reads all but
-the last token and is trained on the next token only over `target <eos>` (labels elsewhere are -100).
+Task kinds:
+- "tokens": seq2seq token tasks for a decoder LM. Default layout `<bos> source <sep> target <eos>`; the K23
+  layout (Kazemnejad et al. 2023) is `source [SEP] target <eos>` with no <bos> and a separator only for
+  the tasks that had one. The model reads all but the last token and is trained on the next token only
+  over `target <eos>` (labels elsewhere are -100).
+- "sets": Huang et al. 2025 formal languages: read `<bos> source`; at every position predict the set of
+  symbols that may legally come next (multi-label; "<eos>" = the prefix is a complete word).
+- "regression": real-valued sequences (Li 2025 running sum).
 """
 from __future__ import annotations
 
@@ -12,10 +18,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import PelgError
+from ..errors import PelgError, unknown
 
 PAD, BOS, SEP, EOS = "<pad>", "<bos>", "<sep>", "<eos>"
-SPECIALS = (PAD, BOS, SEP, EOS)
+K23_SEP = "[SEP]"
+SPECIALS = (PAD, BOS, SEP, EOS, K23_SEP)
+LAYOUTS = ("default", "k23")
 IGNORE = -100
 
 
@@ -44,14 +52,24 @@ class Vocab:
 
 
 class Task:
-    """Base class. Subclasses set name/kind/paper/description/min_length and implement sample/oracle."""
+    """Base class. Subclasses set the attributes below and implement `sample` and `oracle`."""
 
     name = ""
-    kind = "tokens"        # "tokens" | "regression"
+    kind = "tokens"          # "tokens" | "sets" | "regression"
     paper = ""
     description = ""
+    formats: tuple[str, ...] = ("plain",)
+    format = "plain"
     min_length = 1
+    max_length: int | None = None
+    length_unit = "source tokens"
+    k23_separator = False    # K23 layout: "[SEP]" between source and target
     vocab: Vocab | None = None
+
+    def set_format(self, format: str) -> None:
+        if format not in self.formats:
+            raise unknown("format", format, self.formats)
+        self.format = format
 
     def sample(self, rng: np.random.Generator, length: int) -> Example:
         raise NotImplementedError
@@ -61,8 +79,12 @@ class Task:
         raise NotImplementedError
 
     def check_length(self, length: int) -> int:
-        if not isinstance(length, (int, np.integer)) or length < self.min_length:
-            raise PelgError(f"task {self.name!r} needs length >= {self.min_length}, got {length!r}")
+        """Raise a one-line PelgError for a length this task cannot generate."""
+        too_long = self.max_length is not None and length > self.max_length
+        if not isinstance(length, (int, np.integer)) or length < self.min_length or too_long:
+            top = "" if self.max_length is None else f" and <= {self.max_length}"
+            raise PelgError(f"task {self.name!r} needs length ({self.length_unit}) >= {self.min_length}{top}, "
+                            f"got {length!r}")
         return int(length)
 
     def verify(self, example: Example) -> bool:
@@ -87,8 +109,21 @@ class Batch:
         return Batch(move(self.inputs), move(self.labels), move(self.pad_mask), move(self.sep_index), self.lengths)
 
 
-def collate(task: Task, examples: list[Example]) -> Batch:
-    """Stack examples into a Batch (right padding for token tasks)."""
+def _sequence(task: Task, e: Example, layout: str) -> tuple[list[str], int]:
+    """Full token sequence and the index of the token whose next-token label is the first target token."""
+    if layout == "k23":
+        head = [*e.source, K23_SEP] if task.k23_separator else list(e.source)
+        if not head:
+            raise PelgError(f"the K23 layout cannot encode an empty source (task {task.name!r})")
+    else:
+        head = [BOS, *e.source, SEP]
+    return [*head, *e.target, EOS], len(head) - 1
+
+
+def collate(task: Task, examples: list[Example], layout: str = "default") -> Batch:
+    """Stack examples into a Batch (right padding). `layout` is "default" or "k23" (token tasks)."""
+    if layout not in LAYOUTS:
+        raise unknown("layout", layout, LAYOUTS)
     lengths = [e.length for e in examples]
     if task.kind == "regression":
         if len({len(e.source) for e in examples}) != 1:
@@ -97,16 +132,23 @@ def collate(task: Task, examples: list[Example]) -> Batch:
         y = torch.as_tensor(np.stack([e.target for e in examples]), dtype=torch.float32)
         return Batch(x, y, None, None, lengths)
     v = task.vocab
-    seqs, seps = [], []
-    for e in examples:
-        ids = v.encode([BOS, *e.source, SEP, *e.target, EOS])
-        seps.append(len(e.source) + 1)
-        seqs.append(ids)
+    if task.kind == "sets":  # inputs <bos> source; labels (B, T, V) multi-hot legal-next sets
+        T = max(len(e.source) for e in examples) + 1
+        inputs = torch.zeros(len(examples), T, dtype=torch.long)
+        labels = torch.zeros(len(examples), T, len(v))
+        for b, e in enumerate(examples):
+            inputs[b, : len(e.source) + 1] = torch.as_tensor(v.encode([BOS, *e.source]))
+            for t, legal in enumerate(e.target):
+                labels[b, t, v.encode(legal)] = 1.0
+        pad = inputs == v.stoi[PAD]
+        return Batch(inputs, labels, pad if pad.any() else None, None, lengths)
+    seqs, seps = zip(*(_sequence(task, e, layout) for e in examples))
+    seqs = [v.encode(s) for s in seqs]
     T = max(len(s) for s in seqs) - 1
     inputs = torch.zeros(len(seqs), T, dtype=torch.long)
     labels = torch.full((len(seqs), T), IGNORE, dtype=torch.long)
     for b, (s, sep) in enumerate(zip(seqs, seps)):
         inputs[b, : len(s) - 1] = torch.as_tensor(s[:-1])
-        labels[b, sep: len(s) - 1] = torch.as_tensor(s[sep + 1:])  # predict target + <eos> after <sep>
+        labels[b, sep: len(s) - 1] = torch.as_tensor(s[sep + 1:])  # predict target + <eos> after sep
     pad = inputs == v.stoi[PAD]
     return Batch(inputs, labels, pad if pad.any() else None, torch.as_tensor(seps), lengths)
