@@ -5,7 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import PelgError, require_positive
+import numpy as np
+
+from .errors import PelgError, require_positive, unknown
 
 
 def _parse_options(items: list[str]) -> dict:
@@ -30,9 +32,46 @@ def cmd_pes(args) -> None:
 def cmd_tasks(args) -> None:
     from .tasks import TASKS, get_task
 
-    for name in TASKS:
-        t = get_task(name)
-        print(f"{name:<14} {t.kind:<10} {t.paper:<15} {t.description}")
+    if args.tasks_command == "show":
+        return cmd_tasks_show(args)
+    rows = [get_task(name) for name in TASKS]
+    rows = [t for t in rows if args.paper is None or t.paper == args.paper]
+    if args.paper is not None and not rows:
+        raise unknown("paper", args.paper, sorted({get_task(n).paper for n in TASKS}))
+    width = max(len(t.name) for t in rows)
+    for t in rows:
+        print(f"{t.name:<{width}}  {t.kind:<10}  {t.paper:<15}  formats: {','.join(t.formats)}  "
+              f"[length = {t.length_unit}]  {t.description}")
+
+
+def cmd_tasks_show(args) -> None:
+    from .datasets import example_row
+    from .tasks import get_task
+    from .tasks.protocols import task_protocol
+
+    task = get_task(args.name, format=args.format)
+    protocol = task_protocol(args.name)
+    length = task.check_length(args.length if args.length is not None else protocol["train_lengths"][1])
+    rng = np.random.default_rng(args.seed)
+    print(f"# {task.name} ({task.paper}; {task.kind}; format {task.format}; length = {task.length_unit})")
+    print(f"# protocol: train lengths {protocol['train_lengths']}, test buckets {protocol['test_buckets']}, "
+          f"n_train {protocol['n_train']}, n_test {protocol['n_test']} ({protocol['source']})")
+    for _ in range(require_positive("--n", args.n)):
+        row = example_row(task.sample(rng, length))
+        print(f"[{row['length']}] {row['source']}  =>  {row['target']}")
+
+
+def cmd_data(args) -> None:
+    from . import datasets
+
+    if args.data_command == "export":
+        m = datasets.export(args.name, args.split, args.out, format=args.format, seed=args.seed, n=args.n)
+        info = m["splits"][args.split]
+        print(f"wrote {info['n']} examples to {args.out / info['file']} (sha256 {info['sha256'][:12]}...); "
+              f"manifest {args.out / datasets.MANIFEST}")
+    else:
+        for split, status in datasets.check(args.dir).items():
+            print(f"{split}: {status}")
 
 
 def cmd_train(args) -> None:
@@ -72,7 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
                                 "theory checks and reproducible Transformer experiments.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("pes", help="list the positional encodings").set_defaults(fn=cmd_pes)
-    sub.add_parser("tasks", help="list the tasks").set_defaults(fn=cmd_tasks)
+    tk = sub.add_parser("tasks", help="list the tasks, or show samples of one (`pelg tasks show NAME`)")
+    tk.add_argument("--paper", help="only this paper's tasks (e.g. kazemnejad2023)")
+    tk.set_defaults(fn=cmd_tasks, tasks_command=None)
+    tks = tk.add_subparsers(dest="tasks_command")
+    show = tks.add_parser("show", help="print samples of a task")
+    show.add_argument("name")
+    show.add_argument("--length", type=int, help="default: the longest training length")
+    show.add_argument("--n", type=int, default=5)
+    show.add_argument("--format", default="plain")
+    show.add_argument("--seed", type=int, default=0)
+
+    d = sub.add_parser("data", help="export a task's dataset (JSONL + manifest) or check an export")
+    ds = d.add_subparsers(dest="data_command", required=True)
+    ex = ds.add_parser("export", help="write SPLIT.jsonl and manifest.json")
+    ex.add_argument("name")
+    ex.add_argument("--split", required=True, help="train | iid_test | test")
+    ex.add_argument("--out", type=Path, required=True)
+    ex.add_argument("--format", default="plain")
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--n", type=int, help="examples (per bucket for test); default: the protocol's")
+    ck = ds.add_parser("check", help="verify hashes and re-generate every split from the manifest")
+    ck.add_argument("dir", type=Path)
+    d.set_defaults(fn=cmd_data)
 
     t = sub.add_parser("train", help="train one model and print its metric per length bucket")
     t.add_argument("--task", required=True)

@@ -9,22 +9,21 @@ import torch
 import torch.nn.functional as F
 
 from .tasks.base import BOS, EOS, IGNORE, SEP, Batch, Task, collate
+from .tasks.splits import draw
 
 
 def bucket_label(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
-def sample_lengths(rng: np.random.Generator, lo: int, hi: int, n: int) -> np.ndarray:
-    return rng.integers(lo, hi + 1, size=n)
-
-
-def make_batch(task: Task, rng: np.random.Generator, lo: int, hi: int, n: int) -> Batch:
-    """n examples with lengths uniform in [lo, hi] (regression: one shared length per batch)."""
+def make_batch(task: Task, rng: np.random.Generator, lo: int, hi: int, n: int, role: str = "any",
+               train_range: tuple[int, int] | None = None) -> Batch:
+    """n examples with lengths uniform in [lo, hi], legal for `role` (see tasks.splits.draw);
+    regression batches share one length."""
     if task.kind == "regression":
         length = int(rng.integers(lo, hi + 1))
         return collate(task, [task.sample(rng, length) for _ in range(n)])
-    return collate(task, [task.sample(rng, int(L)) for L in sample_lengths(rng, lo, hi, n)])
+    return collate(task, [draw(task, rng, lo, hi, role, train_range) for _ in range(n)])
 
 
 def forward(model, batch: Batch, rng: np.random.Generator | None = None) -> torch.Tensor:
@@ -58,9 +57,11 @@ def batch_scores(model, batch: Batch, rng=None) -> tuple[torch.Tensor, torch.Ten
 
 @torch.no_grad()
 def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: int, seed: int,
-             batch_size: int = 256, device="cpu") -> dict[str, dict[str, float]]:
+             batch_size: int = 256, device="cpu", train_range: tuple[int, int] | None = None
+             ) -> dict[str, dict[str, float]]:
     """{bucket label: {"metric": accuracy or MSE, "loss": mean loss, "n": count}}; the evaluation data
-    depend only on (seed, bucket), so every PE sees the same examples."""
+    depend only on (seed, bucket), so every PE sees the same examples. Inside `train_range` only
+    held-out examples are used (tasks.splits)."""
     was_training = model.training
     model.eval()
     results = {}
@@ -69,7 +70,7 @@ def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: in
         scores, losses, left = [], [], n_per_bucket
         while left > 0:
             n = min(batch_size, left)
-            s, l = batch_scores(model, make_batch(task, rng, lo, hi, n).to(device), rng)
+            s, l = batch_scores(model, make_batch(task, rng, lo, hi, n, "eval", train_range).to(device), rng)
             scores.append(s.cpu()), losses.append(l.cpu())
             left -= n
         results[bucket_label(lo, hi)] = {"metric": float(torch.cat(scores).mean()),

@@ -122,7 +122,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
     bar = tqdm(range(cfg.steps), disable=not progress, desc=f"{cfg.task}/{cfg.model.pe}", leave=False)
     model.train()
     for step in bar:
-        batch = make_batch(task, rng, lo, hi, cfg.batch_size).to(device)
+        batch = make_batch(task, rng, lo, hi, cfg.batch_size, "train").to(device)
         _, losses = batch_scores(model, batch, rng)
         loss = losses.mean()
         if not torch.isfinite(loss):
@@ -136,7 +136,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
         if step % 10 == 0:
             bar.set_postfix(loss=f"{np.mean(curve[-10:]):.4g}")
     train_seconds = time.time() - start
-    metrics = evaluate(model, task, cfg.eval_buckets, cfg.eval_samples, seed=cfg.seed, device=device)
+    metrics = evaluate(model, task, cfg.eval_buckets, cfg.eval_samples, seed=cfg.seed, device=device,
+                       train_range=cfg.train_lengths)
     tail = curve[-max(1, len(curve) // 20):]
     result = {"config": cfg.to_dict(), "task_kind": task.kind,
               "metric_name": "mse" if task.kind == "regression" else "exact_match",

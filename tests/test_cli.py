@@ -93,3 +93,50 @@ def test_repro_publish_without_markers_writes_nothing(capsys, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(capsys, "repro", "li2025", "--profile", "smoke", "--out", "o", "--publish")
     assert code == 2 and "paper_repro.md" in err and not (tmp_path / "o").exists()
+
+
+def test_tasks_show_prints_samples(capsys):
+    code, out, _ = run_cli(capsys, "tasks", "show", "reverse", "--length", "4", "--n", "3")
+    rows = [l for l in out.splitlines() if l.startswith("[4]")]
+    assert code == 0 and len(rows) == 3
+    src, tgt = rows[0][4:].split("  =>  ")
+    assert tgt.split() == src.split()[::-1]
+
+
+def test_data_export_then_check_then_detect_tampering(capsys, tmp_path):
+    out = tmp_path / "d"
+    for split in ("train", "iid_test", "test"):
+        assert run_cli(capsys, "data", "export", "copy", "--split", split, "--out", str(out), "--n", "20")[0] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["splits"]) == {"train", "iid_test", "test"}
+    assert manifest["splits"]["test"]["n"] == 40 and manifest["splits"]["test"]["max_length"] > 10
+    train = {l for l in (out / "train.jsonl").read_text().splitlines()}
+    iid = {l for l in (out / "iid_test.jsonl").read_text().splitlines()}
+    assert not train & iid
+    code, text, _ = run_cli(capsys, "data", "check", str(out))
+    assert code == 0 and text.count(": ok") == 3
+    lines = (out / "train.jsonl").read_text().splitlines()
+    (out / "train.jsonl").write_text("\n".join(lines[1:]) + "\n")
+    code, _, err = run_cli(capsys, "data", "check", str(out))
+    assert code == 2 and "does not match its manifest hash" in err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["tasks", "show", "nosuch"], "unknown task 'nosuch'"),
+    (["tasks", "show", "copy", "--length", "0"], "needs length (source tokens) >= 1"),
+    (["tasks", "show", "copy", "--format", "fancy"], "unknown format 'fancy'; valid: plain"),
+    (["tasks", "--paper", "nosuch"], "unknown paper 'nosuch'"),
+    (["data", "export", "copy", "--split", "dev", "--out", "X"], "unknown split 'dev'; valid: iid_test, test, train"),
+    (["data", "check", "X"], "no manifest.json"),
+])
+def test_task_and_data_bad_input(capsys, tmp_path, monkeypatch, argv, needle):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and needle in err
+    assert not (tmp_path / "X").exists() or argv[1] == "check"
+
+
+def test_data_check_rejects_a_corrupt_manifest(capsys, tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    code, _, err = run_cli(capsys, "data", "check", str(tmp_path))
+    assert code == 2 and "corrupt" in err

@@ -1,4 +1,8 @@
-"""Task registry: `get_task(name)` and `TASKS` (name -> factory)."""
+"""Task registry: every task-split of the four papers by name (`TASKS`), `get_task(name, format)`.
+
+Each family module exposes its own `TASKS` dict (name -> factory(format=..., **params)); protocols
+(lengths, buckets, sample counts) are data in `protocols/*.toml` (see `protocols.task_protocol`).
+"""
 from __future__ import annotations
 
 from ..errors import unknown
@@ -7,17 +11,23 @@ from .copying import CopyTask
 from .running_sum import RunningSum
 
 TASKS = {
-    "running_mean": lambda: RunningSum("mean"),
-    "running_sum": lambda: RunningSum("sum"),
-    "copy": lambda: CopyTask(reverse=False),
-    "reverse": lambda: CopyTask(reverse=True),
+    "running_mean": lambda format="plain": _formatted(RunningSum("mean"), format),
+    "running_sum": lambda format="plain": _formatted(RunningSum("sum"), format),
+    "copy": lambda format="plain": _formatted(CopyTask(reverse=False), format),
+    "reverse": lambda format="plain": _formatted(CopyTask(reverse=True), format),
 }
 
 
-def get_task(name: str) -> Task:
+def _formatted(task: Task, format: str) -> Task:
+    task.set_format(format)
+    return task
+
+
+def get_task(name: str, format: str = "plain", **params) -> Task:
+    """Build a task by registry name; unknown names or formats raise a one-line PelgError."""
     if name not in TASKS:
         raise unknown("task", name, TASKS)
-    return TASKS[name]()
+    return TASKS[name](format=format, **params)
 
 
 __all__ = ["Batch", "Example", "Task", "TASKS", "collate", "get_task"]

@@ -1,5 +1,5 @@
-"""Copy and reverse over a random-token vocabulary (Kazemnejad et al. 2023 `cmc` / `mc` in spirit;
-the exact K23 variants come with the task suite): source = n random symbols, target = the same symbols
+"""pelg's generic copy and reverse over a random-token vocabulary (like Kazemnejad et al. 2023's `cmc` /
+`mc`; the exact K23 variants are `k23.copy_*` / `k23.reverse_*`): source = n random symbols, target = the same symbols
 in order (copy) or reversed (reverse)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from .base import Example, Task, Vocab
 
 
 class CopyTask(Task):
-    paper = "kazemnejad2023"
+    paper = "pelg"
     min_length = 1
 
     def __init__(self, reverse: bool = False, n_symbols: int = 16):

@@ -75,7 +75,8 @@ def test_checkpoint_round_trip(copy_run, tmp_path):
     task = get_task("copy")
     # the config and the metrics of the in-memory model come back
     assert cfg.to_dict() == result["config"]
-    again = evaluate(model, task, cfg.eval_buckets, cfg.eval_samples, seed=cfg.seed)
+    again = evaluate(model, task, cfg.eval_buckets, cfg.eval_samples, seed=cfg.seed,
+                     train_range=cfg.train_lengths)
     for label, m in result["metrics"].items():
         assert again[label]["metric"] == m["metric"]
         assert again[label]["loss"] == pytest.approx(m["loss"], rel=1e-5)
