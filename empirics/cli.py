@@ -77,17 +77,20 @@ def cmd_data(args) -> None:
 def cmd_train(args) -> None:
     from .model import ModelConfig
     from .tasks import get_task
+    from .tasks.protocols import task_protocol
     from .train import TrainConfig, fmt_metrics, train
 
-    task = get_task(args.task)
-    lo, hi = args.train_lengths
-    test = args.test_lengths or [hi + 1, 2 * hi]
+    task = get_task(args.task, format=args.format)
+    protocol = task_protocol(args.task)
+    lo, hi = args.train_lengths or protocol["train_lengths"]
+    tests = [tuple(args.test_lengths)] if args.test_lengths else [tuple(b) for b in protocol["test_buckets"]]
+    buckets = [(lo, hi)] + [b for b in tests if b != (lo, hi)]
     regression = task.kind == "regression"
     model = ModelConfig(arch="encoder" if regression else "decoder", causal=args.causal or not regression,
                         pe=args.pe, pe_options=_parse_options(args.pe_opt), n_layer=args.layers,
                         n_head=args.heads, d_model=args.d_model, d_ff=4 * args.d_model)
-    cfg = TrainConfig(task=args.task, model=model, train_lengths=(lo, hi),
-                      eval_buckets=[(lo, hi), tuple(test)], steps=require_positive("--steps", args.steps),
+    cfg = TrainConfig(task=args.task, task_format=args.format, layout=args.layout, model=model,
+                      train_lengths=(lo, hi), eval_buckets=buckets, steps=require_positive("--steps", args.steps),
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
                       eval_samples=args.eval_samples)
     result = train(cfg, out_dir=args.out, progress=not args.quiet)
@@ -143,9 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--out", type=Path, help="directory for model.pt and result.json")
-    t.add_argument("--train-lengths", type=int, nargs=2, default=(1, 10), metavar=("MIN", "MAX"))
+    t.add_argument("--format", default="plain", help="plain or one of the task's scratchpad formats")
+    t.add_argument("--layout", default="default", help="default | k23")
+    t.add_argument("--train-lengths", type=int, nargs=2, metavar=("MIN", "MAX"),
+                   help="default: the task protocol's training lengths")
     t.add_argument("--test-lengths", type=int, nargs=2, metavar=("MIN", "MAX"),
-                   help="extrapolation bucket (default MAX+1 .. 2*MAX)")
+                   help="one extrapolation bucket (default: the protocol's test buckets)")
     t.add_argument("--layers", type=int, default=2)
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--d-model", type=int, default=64)

@@ -17,7 +17,7 @@ from .fileio import atomic_write, write_json
 from .tasks import get_task
 from .tasks.base import Example, Task
 from .tasks.protocols import task_protocol
-from .tasks.splits import draw
+from .tasks.splits import draw, keep
 
 SPLITS = ("train", "iid_test", "test")
 MANIFEST = "manifest.json"
@@ -43,19 +43,16 @@ def generate_split(task: Task, protocol: dict, split: str, seed: int, n: int | N
         raise unknown("split", split, SPLITS)
     rng = np.random.default_rng([seed, SPLITS.index(split)])
     train = tuple(protocol["train_lengths"])
-    if split == "test":
-        count = n or protocol["n_test"]
-        buckets = [tuple(b) for b in protocol["test_buckets"]]
-        return [draw(task, rng, lo, hi, "eval", train) for lo, hi in buckets for _ in range(_count(count, task))]
-    count = n or protocol["n_train" if split == "train" else "n_test"]
     role = "train" if split == "train" else "eval"
-    return [draw(task, rng, *train, role, train) for _ in range(_count(count, task))]
-
-
-def _count(count, task: Task) -> int:
-    if count == "all":
-        raise PelgError(f"task {task.name!r}: the protocol says n = \"all\"; pass --n to export a sample")
-    return int(count)
+    if split == "test":
+        count, buckets = n or protocol["n_test"], [tuple(b) for b in protocol["test_buckets"]]
+    else:
+        count, buckets = n or protocol["n_train" if split == "train" else "n_test"], [train]
+    if count == "all":  # finite datasets (SCAN): every example of the split, in a fixed order
+        if not hasattr(task, "all_examples"):
+            raise PelgError(f"task {task.name!r} has no finite pool; the protocol's n = \"all\" needs --n")
+        return [e for lo, hi in buckets for e in task.all_examples(lo, hi) if keep(e, role, train)]
+    return [draw(task, rng, lo, hi, role, train) for lo, hi in buckets for _ in range(int(count))]
 
 
 def _digest(text: str) -> str:

@@ -17,13 +17,13 @@ def bucket_label(lo: int, hi: int) -> str:
 
 
 def make_batch(task: Task, rng: np.random.Generator, lo: int, hi: int, n: int, role: str = "any",
-               train_range: tuple[int, int] | None = None) -> Batch:
+               train_range: tuple[int, int] | None = None, layout: str = "default") -> Batch:
     """n examples with lengths uniform in [lo, hi], legal for `role` (see tasks.splits.draw);
     regression batches share one length."""
     if task.kind == "regression":
         length = int(rng.integers(lo, hi + 1))
         return collate(task, [task.sample(rng, length) for _ in range(n)])
-    return collate(task, [draw(task, rng, lo, hi, role, train_range) for _ in range(n)])
+    return collate(task, [draw(task, rng, lo, hi, role, train_range) for _ in range(n)], layout)
 
 
 def forward(model, batch: Batch, rng: np.random.Generator | None = None) -> torch.Tensor:
@@ -57,8 +57,8 @@ def batch_scores(model, batch: Batch, rng=None) -> tuple[torch.Tensor, torch.Ten
 
 @torch.no_grad()
 def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: int, seed: int,
-             batch_size: int = 256, device="cpu", train_range: tuple[int, int] | None = None
-             ) -> dict[str, dict[str, float]]:
+             batch_size: int = 256, device="cpu", train_range: tuple[int, int] | None = None,
+             layout: str = "default") -> dict[str, dict[str, float]]:
     """{bucket label: {"metric": accuracy or MSE, "loss": mean loss, "n": count}}; the evaluation data
     depend only on (seed, bucket), so every PE sees the same examples. Inside `train_range` only
     held-out examples are used (tasks.splits)."""
@@ -70,7 +70,7 @@ def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: in
         scores, losses, left = [], [], n_per_bucket
         while left > 0:
             n = min(batch_size, left)
-            s, l = batch_scores(model, make_batch(task, rng, lo, hi, n, "eval", train_range).to(device), rng)
+            s, l = batch_scores(model, make_batch(task, rng, lo, hi, n, "eval", train_range, layout).to(device), rng)
             scores.append(s.cpu()), losses.append(l.cpu())
             left -= n
         results[bucket_label(lo, hi)] = {"metric": float(torch.cat(scores).mean()),

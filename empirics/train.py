@@ -17,6 +17,7 @@ from .errors import PelgError, require_positive, unknown
 from .evaluate import batch_scores, evaluate, make_batch
 from .model import ModelConfig, Transformer
 from .tasks import get_task
+from .tasks.base import LAYOUTS
 
 
 @dataclass
@@ -24,6 +25,8 @@ class TrainConfig:
     """One run: task, model (with its PE), data lengths, optimisation and evaluation."""
 
     task: str = "copy"
+    task_format: str = "plain"       # "plain" or a scratchpad format of the task
+    layout: str = "default"          # "default" (<bos> src <sep> tgt <eos>) | "k23"
     model: ModelConfig = field(default_factory=ModelConfig)
     train_lengths: tuple[int, int] = (1, 10)
     eval_buckets: list[tuple[int, int]] = field(default_factory=lambda: [(1, 10), (11, 20)])
@@ -52,6 +55,8 @@ class TrainConfig:
                 raise PelgError(f"length range ({lo}, {hi}) is impossible: need 1 <= lo <= hi")
         if self.schedule not in ("linear", "poly", "constant"):
             raise unknown("schedule", self.schedule, ["linear", "poly", "constant"])
+        if self.layout not in LAYOUTS:
+            raise unknown("layout", self.layout, LAYOUTS)
         if self.device not in ("auto", "cpu", "cuda"):
             raise unknown("device", self.device, ["auto", "cpu", "cuda"])
 
@@ -89,7 +94,7 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
 
 
 def build_model(cfg: TrainConfig) -> Transformer:
-    task = get_task(cfg.task)
+    task = get_task(cfg.task, format=cfg.task_format)
     mc = cfg.model
     if task.kind == "regression" and mc.vocab_size != 0:
         raise PelgError(f"task {cfg.task!r} is a regression task: model.vocab_size must be 0")
@@ -113,7 +118,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    task = get_task(cfg.task)
+    task = get_task(cfg.task, format=cfg.task_format)
     model = build_model(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
@@ -122,7 +127,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
     bar = tqdm(range(cfg.steps), disable=not progress, desc=f"{cfg.task}/{cfg.model.pe}", leave=False)
     model.train()
     for step in bar:
-        batch = make_batch(task, rng, lo, hi, cfg.batch_size, "train").to(device)
+        batch = make_batch(task, rng, lo, hi, cfg.batch_size, "train", layout=cfg.layout).to(device)
         _, losses = batch_scores(model, batch, rng)
         loss = losses.mean()
         if not torch.isfinite(loss):
@@ -137,7 +142,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
             bar.set_postfix(loss=f"{np.mean(curve[-10:]):.4g}")
     train_seconds = time.time() - start
     metrics = evaluate(model, task, cfg.eval_buckets, cfg.eval_samples, seed=cfg.seed, device=device,
-                       train_range=cfg.train_lengths)
+                       train_range=cfg.train_lengths, layout=cfg.layout)
     tail = curve[-max(1, len(curve) // 20):]
     result = {"config": cfg.to_dict(), "task_kind": task.kind,
               "metric_name": "mse" if task.kind == "regression" else "exact_match",

@@ -38,7 +38,7 @@ def test_train_prints_buckets_and_writes_checkpoint(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["train", "--task", "nosuch"], "unknown task 'nosuch'; valid: copy"),
+    (["train", "--task", "nosuch"], "unknown task 'nosuch'; valid: c25.addition_cot"),
     (["train", "--task", "copy", "--pe", "ropee"], "unknown positional encoding 'ropee'; valid:"),
     (["train", "--task", "copy", "--pe", "rope+foo"], "unknown position scheme 'foo'"),
     (["train", "--task", "copy", "--steps", "0"], "--steps must be a positive integer"),
@@ -123,7 +123,7 @@ def test_data_export_then_check_then_detect_tampering(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, needle", [
     (["tasks", "show", "nosuch"], "unknown task 'nosuch'"),
-    (["tasks", "show", "copy", "--length", "0"], "needs length (source tokens) >= 1"),
+    (["tasks", "show", "copy", "--length", "0"], "needs an integer length (source tokens) >= 1"),
     (["tasks", "show", "copy", "--format", "fancy"], "unknown format 'fancy'; valid: plain"),
     (["tasks", "--paper", "nosuch"], "unknown paper 'nosuch'"),
     (["data", "export", "copy", "--split", "dev", "--out", "X"], "unknown split 'dev'; valid: iid_test, test, train"),

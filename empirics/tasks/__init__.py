@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..errors import unknown
 from .base import Batch, Example, Task, collate
+from . import c25, h25_algorithmic, h25_languages, k23_algorithmic, pcfg, scan
 from .copying import CopyTask
 from .running_sum import RunningSum
 
@@ -16,6 +17,10 @@ TASKS = {
     "copy": lambda format="plain": _formatted(CopyTask(reverse=False), format),
     "reverse": lambda format="plain": _formatted(CopyTask(reverse=True), format),
 }
+
+FAMILIES = (k23_algorithmic, scan, pcfg, h25_algorithmic, h25_languages, c25)
+for _family in FAMILIES:
+    TASKS.update(_family.TASKS)
 
 
 def _formatted(task: Task, format: str) -> Task:

@@ -80,10 +80,10 @@ class Task:
 
     def check_length(self, length: int) -> int:
         """Raise a one-line PelgError for a length this task cannot generate."""
-        too_long = self.max_length is not None and length > self.max_length
-        if not isinstance(length, (int, np.integer)) or length < self.min_length or too_long:
+        integer = isinstance(length, (int, np.integer)) and not isinstance(length, bool)
+        if not integer or length < self.min_length or (self.max_length is not None and length > self.max_length):
             top = "" if self.max_length is None else f" and <= {self.max_length}"
-            raise PelgError(f"task {self.name!r} needs length ({self.length_unit}) >= {self.min_length}{top}, "
+            raise PelgError(f"task {self.name!r} needs an integer length ({self.length_unit}) >= {self.min_length}{top}, "
                             f"got {length!r}")
         return int(length)
 

@@ -185,7 +185,7 @@ class ShiftScale(_SymbolTask):
 
     def __init__(self, format: str = "plain", n_symbols: int = 10):
         super().__init__(format, n_symbols)
-        self.description = f"shift the stream x_1..x_n _^n right by n (copy = shift by the scale) [reconstruction]"
+        self.description = "shift the stream x_1..x_n _^n right by n (copy = shift by the scale) [reconstruction]"
 
     def sample(self, rng, length):
         n = self.check_length(length)

@@ -238,7 +238,7 @@ class Addition(H25Algorithmic):
     name = "h25.addition"
     description = "binary addition a+b= without leading zeros -> binary sum (Huang et al. 2025)"
     min_length = 4
-    length_unit = "input characters (a + b =)"
+    length_unit = "input characters of a+b="
     symbols = ["0", "1", "+", "="]
 
     def _operand(self, rng, k):

@@ -220,6 +220,18 @@ class H25Language(Task):
         target.append(list(self._legal[q]))
         return Example(src, target, n)
 
+    def dfa_targets(self, source) -> list[list[str]] | None:
+        """The generator's route on a given string: its legal-next sets by the DFA, or None if the DFA
+        rejects the string (for tests that compare the DFA with the oracle on every short string)."""
+        q, out = self.lang.start, []
+        for c in source:
+            out.append(list(self._legal[q]))
+            q = dict(self._moves[q]).get(c)
+            if q is None:
+                return None
+        out.append(list(self._legal[q]))
+        return out if q in self.lang.accept else None
+
     def oracle(self, example):
         s = "".join(example.source)
         out = []

@@ -62,6 +62,20 @@ def num_words(n: int) -> list[str]:
     return ["-", *str(-n)] if n < 0 else list(str(n))
 
 
+_SMALL = {n: tuple(num_words(n)) for n in range(-100, 100)}
+
+
+def _nw(n: int) -> tuple[str, ...]:
+    """`num_words` as a tuple, cached for small numbers (generator hot path)."""
+    return _SMALL[n] if -100 <= n < 100 else tuple(num_words(n))
+
+
+def uniform_ints(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """n integers uniform in [0, k) from one `rng.random` call (several times faster than
+    `rng.integers` with a size; k must be far below 2**53)."""
+    return np.minimum((rng.random(n) * k).astype(np.int64), k - 1)
+
+
 def parse_num(words) -> int:
     """Inverse of `num_words` (raises PelgError on anything but an optional "-" and digits)."""
     words = list(words)
@@ -145,7 +159,7 @@ class ScratchpadTask(Task):
         if include is not None and not self.has_variable:
             include = (*include[:3], False, include[4])
         self._include = include
-        self.vocab = Vocab([*ANSWER, *self.words, *SCRATCH_WORDS])
+        self.vocab = Vocab(list(dict.fromkeys([*ANSWER, *self.words, *SCRATCH_WORDS])))
 
     def sample(self, rng: np.random.Generator, length: int) -> Example:
         length = self.check_length(length)
@@ -186,12 +200,15 @@ class Addition(ScratchpadTask):
     words = ("Compute", "+", "?", ".", ",", ":", "=", "carry", *DIGITS, *(str(i) for i in range(10, 20)))
 
     def _draw(self, rng, length):
-        k, lo_a, lo_b = 0, 0, 0
-        k = int(rng.integers(0, 2 * length - 1))
+        k = min(int(rng.random() * (2 * length - 1)), 2 * length - 2)
         da, db = (length, k + 1) if k < length else (k - length + 1, length)
-        lows = [0 if d == 1 else 10 ** (d - 1) for d in (da, db)]
-        a, b = rng.integers(lows, [10 ** da, 10 ** db]).tolist()
-        return a, b
+        u = rng.random(da + db)
+        digits = np.minimum((u * 10).astype(np.int64), 9).tolist()
+        for lead, d in ((0, da), (da, db)):     # a d-digit operand (d > 1) leads with 1..9
+            if d > 1:
+                digits[lead] = 1 + min(int(u[lead] * 9), 8)
+        text = "".join(map(str, digits))
+        return int(text[:da]), int(text[da:])
 
     def _render(self, problem):
         a, b = problem
@@ -264,19 +281,20 @@ class Polynomial(ScratchpadTask):
     words = ("Evaluate", "at", "x", "=", "in", "*", "**", "+", "-", "?", ".", ":", "sum", *DIGITS)
 
     def _draw(self, rng, length):
-        v = rng.integers(np.r_[np.full(length, -3), np.zeros(length, dtype=np.int64), -2],
-                         np.r_[np.full(length, 4), np.full(length, 4), 3]).tolist()
-        return v[:length], v[length:2 * length], v[-1]
+        u = rng.random(2 * length + 1)
+        coeffs = (np.minimum((u[:length] * 7).astype(np.int64), 6) - 3).tolist()
+        degrees = np.minimum((u[length:-1] * 4).astype(np.int64), 3).tolist()
+        return coeffs, degrees, min(int(u[-1] * 5), 4) - 2
 
     @staticmethod
     def _term(c, d):
-        return [*num_words(c), "*", "x", "**", *num_words(d)]
+        return [*_nw(c), "*", "x", "**", *_nw(d)]
 
     def _render(self, problem):
         coeffs, degrees, x = problem
         terms = _join([self._term(c, d) for c, d in zip(coeffs, degrees)], "+")
         answer = sum(c * x ** d for c, d in zip(coeffs, degrees)) % 10
-        return (["Evaluate", "at", "x", "=", *num_words(x), "in", *terms, "?"], [*ANSWER, str(answer), "."])
+        return (["Evaluate", "at", "x", "=", *_nw(x), "in", *terms, "?"], [*ANSWER, str(answer), "."])
 
     def _steps(self, problem):
         coeffs, degrees, x = problem
@@ -286,10 +304,10 @@ class Polynomial(ScratchpadTask):
             value = c * x ** d
             new = (acc + value) % 10
             steps.append((terms[i],
-                          [*num_words(c), "*", *num_words(x), "**", *num_words(d), "=", *num_words(c), "*",
-                           *num_words(x ** d)],
-                          num_words(value),
-                          ["sum", ":", *num_words(acc), "+", *num_words(value), "=", *num_words(new)],
+                          [*_nw(c), "*", *_nw(x), "**", *_nw(d), "=", *_nw(c), "*",
+                           *_nw(x ** d)],
+                          _nw(value),
+                          ["sum", ":", *_nw(acc), "+", *_nw(value), "=", *_nw(new)],
                           _join(terms[i + 1:], "+")))
             acc = new
         return steps
@@ -302,7 +320,7 @@ class Polynomial(ScratchpadTask):
         x = parse_num(source[4:cut])
         terms = []
         for t in _split(source[cut + 1:-1], "+"):
-            if len(t) < 5 or t[-4:-1] != ["*", "x", "**"][:0] + t[-4:-1] or "**" not in t:
+            if "*" not in t:
                 raise PelgError(f"task {self.name!r}: malformed term {' '.join(t)!r}")
             star = t.index("*")
             _expect(t, star, star + 3, ["*", "x", "**"], self.name)
@@ -414,7 +432,7 @@ class SortSingle(_Sort):
     _rank = {w: i for i, w in enumerate(SORT_ALPHABET)}
 
     def _draw(self, rng, length):
-        return rng.integers(0, len(SORT_ALPHABET), length).tolist()
+        return uniform_ints(rng, length, len(SORT_ALPHABET)).tolist()
 
     def _elem(self, e):
         return [SORT_ALPHABET[e]]
@@ -437,7 +455,7 @@ class SortMulti(_Sort):
     words = (*_Sort._words, *DIGITS)
 
     def _draw(self, rng, length):
-        return rng.integers(10, 10000, length).tolist()
+        return (uniform_ints(rng, length, 9990) + 10).tolist()
 
     def _elem(self, e):
         return list(str(e))
@@ -466,7 +484,7 @@ class Summation(ScratchpadTask):
     words = ("Compute", ":", "+", ".", "=", "sum", *DIGITS)
 
     def _draw(self, rng, length):
-        return rng.integers(1, 10, length).tolist()
+        return (uniform_ints(rng, length, 9) + 1).tolist()
 
     def _render(self, values):
         return (["Compute", ":", *_join([[str(v)] for v in values], "+"), "."],
@@ -476,8 +494,8 @@ class Summation(ScratchpadTask):
         steps, acc = [], 0
         for i, v in enumerate(values):
             total = v + acc
-            steps.append(([str(v)], [str(v), "+", "sum", "=", str(v), "+", str(acc), "="], num_words(total),
-                          ["sum", ":", *num_words(total), "=", str(total % 10)],
+            steps.append(([str(v)], [str(v), "+", "sum", "=", str(v), "+", str(acc), "="], _nw(total),
+                          ["sum", ":", *_nw(total), "=", str(total % 10)],
                           _join([[str(w)] for w in values[i + 1:]], "+")))
             acc = total % 10
         return steps
@@ -519,7 +537,7 @@ class Parity(ScratchpadTask):
     _PROMPT = ["Is", "the", "number", "of", "1's", "even", "in", "the", "sequence", "["]
 
     def _draw(self, rng, length):
-        return rng.integers(0, 2, length).tolist()
+        return uniform_ints(rng, length, 2).tolist()
 
     def _render(self, bits):
         return ([*self._PROMPT, *_join([[str(b)] for b in bits], ","), "]", "?"],
@@ -594,11 +612,18 @@ class Lego(ScratchpadTask):
         self.permute = permute
         super().__init__(format)
 
+    def check_length(self, length: int) -> int:
+        if not isinstance(length, (int, np.integer)):   # base.check_length compares before type-checking
+            raise PelgError(f"task {self.name!r} needs length ({self.length_unit}) >= {self.min_length} "
+                            f"and <= {self.max_length}, got {length!r}")
+        return super().check_length(length)
+
     def _draw(self, rng, n):
         names = [LEGO_VARS[i] for i in rng.permutation(len(LEGO_VARS))[:n].tolist()]
-        values = rng.integers(0, 2, n).tolist()
+        u = rng.random(n + 1)
+        values = (u[:n] < 0.5).astype(np.int64).tolist()
         first = n // 2 if n % 2 == 0 else n // 2 + 1
-        query = int(rng.integers(first, n))
+        query = first + min(int(u[n] * (n - first)), n - first - 1)
         order = rng.permutation(n).tolist() if self.permute else list(range(n))
         return names, values, query, order
 
@@ -632,7 +657,7 @@ class Lego(ScratchpadTask):
             raise PelgError(f"task {self.name!r}: malformed source {' '.join(source)!r}")
         clauses = _split(source[1:-n - 2], ",")
         for c in clauses:
-            ok = (len(c) == 3 and c[2] in LEGO_VALUES) or (len(c) == 4 and c[2] in "+-" and c[3] in LEGO_VARS)
+            ok = (len(c) == 3 and c[2] in LEGO_VALUES) or (len(c) == 4 and c[2] in ("+", "-") and c[3] in LEGO_VARS)
             if not ok or c[1] != "=" or c[0] not in LEGO_VARS:
                 raise PelgError(f"task {self.name!r}: malformed clause {' '.join(c)!r}")
         if len({c[0] for c in clauses}) != len(clauses):
@@ -672,9 +697,13 @@ class Lego(ScratchpadTask):
         clauses, query = problem
         known = self._evaluate(clauses)
         by_rhs = {c[3]: c for c in clauses if len(c) == 4}
-        chain = [next(c for c in clauses if len(c) == 3)]          # follow references from the constant
-        while chain[-1][0] != query:
-            chain.append(by_rhs[chain[-1][0]])
+        chain = [c for c in clauses if len(c) == 3][:1]            # follow references from the constant
+        while chain and chain[-1][0] != query:
+            chain.append(by_rhs.get(chain[-1][0]))
+            if chain[-1] is None:
+                chain = []
+        if not chain:
+            raise PelgError(f"task {self.name!r}: the query {query!r} is not on the chain")
         steps, done = [], set()
         for c in chain:
             done.add(c[0])

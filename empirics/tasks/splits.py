@@ -30,6 +30,33 @@ def is_heldout(example: Example) -> bool:
     return int.from_bytes(digest, "little") % HELDOUT_MOD == 0
 
 
+def lengths_in(task: Task, lo: int, hi: int) -> list[int]:
+    """The lengths in [lo, hi] the task can generate (finite datasets have gaps, languages such as
+    (aa)* have no odd words): those that pass `task.check_length`, cached on the task."""
+    cache = task.__dict__.setdefault("_lengths_in", {})
+    if (lo, hi) not in cache:
+        ok = []
+        for n in range(lo, hi + 1):
+            try:
+                ok.append(task.check_length(n))
+            except PelgError:
+                pass
+        if not ok:
+            task.check_length(lo)  # raises with the task's own description of its valid lengths
+        cache[(lo, hi)] = ok
+    return cache[(lo, hi)]
+
+
+def keep(example: Example, role: str, train_range: tuple[int, int] | None) -> bool:
+    """Whether `example` may be used in `role` (see `draw`)."""
+    if role == "any":
+        return True
+    if role == "train":
+        return not is_heldout(example)
+    inside = train_range is None or train_range[0] <= example.length <= train_range[1]
+    return not inside or is_heldout(example)
+
+
 def draw(task: Task, rng: np.random.Generator, lo: int, hi: int, role: str = "any",
          train_range: tuple[int, int] | None = None) -> Example:
     """One example with length uniform in [lo, hi] that is legal for `role`:
@@ -38,14 +65,10 @@ def draw(task: Task, rng: np.random.Generator, lo: int, hi: int, role: str = "an
     if role not in ROLES:
         raise PelgError(f"unknown split role {role!r}; valid: {', '.join(ROLES)}")
     filtered = task.kind != "regression" and role != "any"
+    lengths = lengths_in(task, lo, hi)
     for _ in range(MAX_TRIES):
-        example = task.sample(rng, int(rng.integers(lo, hi + 1)))
-        if not filtered:
-            return example
-        inside = train_range is None or train_range[0] <= example.length <= train_range[1]
-        if role == "train" and not is_heldout(example):
-            return example
-        if role == "eval" and (not inside or is_heldout(example)):
+        example = task.sample(rng, int(lengths[rng.integers(len(lengths))]))
+        if not filtered or keep(example, role, train_range):
             return example
     raise PelgError(f"task {task.name!r}: no {role} example in lengths {lo}..{hi} after {MAX_TRIES} draws "
                     f"(too few distinct examples to hold out 1/{HELDOUT_MOD})")
