@@ -101,6 +101,29 @@ def cmd_train(args) -> None:
         print(f"checkpoint and result.json in {args.out}")
 
 
+def cmd_claims(args) -> None:
+    import json
+
+    from . import ledger
+
+    records = ledger.run(paper=args.paper, ids=args.id)
+    if args.id and len(records) < len(set(args.id)):
+        from theory.claims import REGISTRY
+
+        missing = sorted(set(args.id) - {r["id"] for r in records})
+        raise unknown("claim id", missing[0], REGISTRY)
+    if args.json:
+        print(json.dumps(records, indent=2))
+    elif args.markdown:
+        print(ledger.markdown(records))
+    else:
+        width = max((len(r["id"]) for r in records), default=2)
+        for r in records:
+            print(f"{r['id']:<{width}}  {r['verdict']:<22}  {r['note'][:110]}")
+        print(f"{len(records)} claims: " + ", ".join(
+            f"{v} {sum(r['verdict'] == v for r in records)}" for v in sorted({r['verdict'] for r in records})))
+
+
 def cmd_repro(args) -> None:
     from .repro import get_repro
 
@@ -161,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--causal", action="store_true", help="causal mask for regression (encoder) tasks")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(fn=cmd_train)
+
+    c = sub.add_parser("claims", help="run the claims ledger: every paper claim with a verdict and numbers")
+    c.add_argument("--paper", help="li2025 | kazemnejad2023 | huang2025 | chen2025")
+    c.add_argument("--id", action="append", help="only this claim id (repeatable)")
+    c.add_argument("--json", action="store_true", help="one JSON object per claim")
+    c.add_argument("--markdown", action="store_true", help="markdown tables per paper (for paper_repro.md)")
+    c.set_defaults(fn=cmd_claims)
 
     r = sub.add_parser("repro", help="reproduce a paper's experiment")
     r.add_argument("paper", help="li2025")

@@ -23,16 +23,21 @@ def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]],
                           ylabel: str, title: str, baseline: tuple[list, list] | None = None,
                           baseline_label: str = "", paper_points: dict[str, tuple[int, float]] | None = None,
                           train_length: int | None = None) -> None:
-    """One panel per setting; in each, one line per PE: panels[setting][pe] = (lengths, mean, std).
-    Log-scale y; optional dashed baseline and the paper's published points as stars."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4), sharey=True, squeeze=False)
+    """One panel per setting; in each, one line per PE through the seed means, with every seed drawn as
+    a faint dot: panels[setting][pe] = (lengths, means, per-length lists of seed values). Log-scale y;
+    optional dashed baseline, and the paper's published points as stars in the PE's colour."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.6, 4), sharey=True, squeeze=False)
     for ax, (setting, lines) in zip(axes[0], panels.items()):
-        for pe, (xs, mean, std) in lines.items():
-            ax.errorbar(xs, mean, yerr=std, marker="o", capsize=3, label=pe)
+        for pe, (xs, mean, seeds) in lines.items():
+            (line,) = ax.plot(xs, mean, marker="o", label=pe)
+            for x, values in zip(xs, seeds):
+                ax.plot([x] * len(values), values, ".", color=line.get_color(), alpha=0.35, ms=5)
+            if pe in (paper_points or {}):
+                x, y = paper_points[pe]
+                ax.plot([x], [y], marker="*", ms=14, ls="none", color=line.get_color(), mec="k",
+                        label=f"paper: {pe} {y:g}")
         if baseline is not None:
             ax.plot(*baseline, "k--", lw=1, label=baseline_label)
-        for pe, (x, y) in (paper_points or {}).items():
-            ax.plot([x], [y], marker="*", ms=13, ls="none", mec="k", label=f"paper: {pe} {y:g}")
         if train_length is not None:
             ax.axvline(train_length, color="grey", lw=0.8, ls=":")
         ax.set_yscale("log")
@@ -40,5 +45,5 @@ def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]],
         ax.set_title(f"{title} ({setting})")
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=7, loc="best")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     save_figure(fig, path)

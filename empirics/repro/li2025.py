@@ -101,7 +101,7 @@ def render_markdown(p: dict, summary: dict) -> str:
 def render_figure(p: dict, summary: dict, path: Path) -> None:
     lengths = list(p["test_lengths"])
     panels = {mask: {pe: (lengths, [by_pe[pe][str(n)]["mean"] for n in lengths],
-                          [by_pe[pe][str(n)]["std"] for n in lengths]) for pe in p["pes"]}
+                          [by_pe[pe][str(n)]["values"] for n in lengths]) for pe in p["pes"]}
               for mask, by_pe in summary.items()}
     reduction = "mean" if p["task"] == "running_mean" else "sum"
     plot_metric_vs_length(panels, path, ylabel="MSE", title="Li 2025 running mean",
