@@ -112,6 +112,14 @@ def cmd_claims(args) -> None:
 
         missing = sorted(set(args.id) - {r["id"] for r in records})
         raise unknown("claim id", missing[0], REGISTRY)
+    if args.publish:
+        from .fileio import write_text
+        from .repro.common import replace_block
+
+        doc = Path("paper_repro.md")
+        if not doc.is_file():
+            raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
+        write_text(doc, replace_block(doc.read_text(), "claims", ledger.markdown(records)))
     if args.json:
         print(json.dumps(records, indent=2))
     elif args.markdown:
@@ -190,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--id", action="append", help="only this claim id (repeatable)")
     c.add_argument("--json", action="store_true", help="one JSON object per claim")
     c.add_argument("--markdown", action="store_true", help="markdown tables per paper (for paper_repro.md)")
+    c.add_argument("--publish", action="store_true", help="rewrite the ledger table in ./paper_repro.md")
     c.set_defaults(fn=cmd_claims)
 
     r = sub.add_parser("repro", help="reproduce a paper's experiment")

@@ -13,7 +13,7 @@ def run(paper: str | None = None, ids: list[str] | None = None) -> list[dict]:
 
 
 def _cell(text: str, width: int | None = None) -> str:
-    text = str(text).replace("|", "\\\\|").replace("\\n", " ")
+    text = str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
@@ -24,11 +24,11 @@ def markdown(records: list[dict]) -> str:
         rows = [r for r in records if r["paper"] == paper]
         if not rows:
             continue
-        out.append(f"**{paper}** ({len(rows)} claims)\\n")
+        out.append(f"**{paper}** ({len(rows)} claims)\n")
         out.append("| id | statement checked | verdict | evidence |")
         out.append("|---|---|---|---|")
         for r in rows:
             tag = " [reconstruction]" if r["reconstruction"] else ""
             out.append(f"| `{r['id']}` | {_cell(r['statement'])}{tag} | **{r['verdict']}** | {_cell(r['note'])} |")
         out.append("")
-    return "\\n".join(out)
+    return "\n".join(out)

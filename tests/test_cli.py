@@ -140,3 +140,21 @@ def test_data_check_rejects_a_corrupt_manifest(capsys, tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     code, _, err = run_cli(capsys, "data", "check", str(tmp_path))
     assert code == 2 and "corrupt" in err
+
+
+def test_claims_json_has_the_ledger_fields(capsys):
+    code, out, _ = run_cli(capsys, "claims", "--paper", "kazemnejad2023", "--json")
+    records = json.loads(out)
+    assert code == 0 and {r["id"] for r in records} >= {"k23.theorem1", "k23.theorem2"}
+    for r in records:
+        assert {"id", "paper", "statement", "verdict", "evidence"} <= set(r) and r["evidence"]
+        assert r["verdict"] in ("holds", "fails", "ill-posed", "holds with correction", "not checkable")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["claims", "--paper", "nosuch"], "unknown paper 'nosuch'"),
+    (["claims", "--id", "nosuch"], "unknown claim id 'nosuch'"),
+])
+def test_claims_bad_input(capsys, argv, needle):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and needle in err and err.count("\n") == 1
