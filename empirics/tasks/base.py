@@ -94,6 +94,13 @@ class Task:
         return list(expected) == list(example.target)
 
 
+def strip_prefix(words: list[str], prefix: str) -> list[str]:
+    """`words` without its leading `prefix` token (e.g. K23's "Solve:"); a PelgError if it is missing."""
+    if not words or words[0] != prefix:
+        raise PelgError(f"expected the source to start with {prefix!r}")
+    return list(words[1:])
+
+
 @dataclass
 class Batch:
     """Tensors for one batch. Token tasks: inputs/labels long (B, T); regression: float (B, T)."""

@@ -39,7 +39,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import PelgError
-from .base import Example, Task, Vocab
+from .base import Example, Task, Vocab, strip_prefix
 
 UNARY = {
     "copy": lambda x: x,
@@ -58,7 +58,7 @@ BINARY = {
 FUNCTIONS = {**UNARY, **BINARY}
 COMMA = ","
 SYMBOLS = tuple(f"{letter}{i}" for letter in string.ascii_uppercase for i in range(1, 21))  # 520
-SOLVE = "Solve:"
+from .scan import SOLVE  # K23's prompt prefix, one definition
 FORMATS = ("plain", "solve")
 MAX_FUNCTIONS = 64   # generator cap; K23's test split stops at 35
 
@@ -188,11 +188,7 @@ class PcfgTask(Task):
         return Example(source, target, n)
 
     def oracle(self, example):
-        words = list(example.source)
-        if self.format == "solve":
-            if not words or words[0] != SOLVE:
-                raise PelgError(f"format 'solve' expects the source to start with {SOLVE!r}")
-            words = words[1:]
+        words = strip_prefix(example.source, SOLVE) if self.format == "solve" else list(example.source)
         return interpret(" ".join(words)).split()
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..errors import PelgError, unknown
-from .base import Example, Task, Vocab
+from .base import Example, Task, Vocab, strip_prefix
 
 PRIMITIVES = {"walk": "I_WALK", "look": "I_LOOK", "run": "I_RUN", "jump": "I_JUMP"}
 TURNS = {"left": "I_TURN_LEFT", "right": "I_TURN_RIGHT"}
@@ -206,11 +206,7 @@ class ScanTask(Task):
         return [self._example(w, a) for n, group in _by_length().items() if lo <= n <= hi for w, a in group]
 
     def oracle(self, example):
-        words = list(example.source)
-        if self.format == "solve":
-            if not words or words[0] != SOLVE:
-                raise PelgError(f"format 'solve' expects the source to start with {SOLVE!r}")
-            words = words[1:]
+        words = strip_prefix(example.source, SOLVE) if self.format == "solve" else list(example.source)
         return interpret(" ".join(words)).split()
 
 
