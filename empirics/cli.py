@@ -132,6 +132,24 @@ def cmd_claims(args) -> None:
             f"{v} {sum(r['verdict'] == v for r in records)}" for v in sorted({r['verdict'] for r in records})))
 
 
+PREDICTORS = {"crasp": "theory.crasp_programs", "src": "theory.src", "lrc": "theory.pola"}
+
+
+def cmd_predict(args) -> None:
+    import importlib
+    import json
+
+    theories = [args.theory] if args.theory else list(PREDICTORS)
+    if args.theory and args.theory not in PREDICTORS:
+        raise unknown("theory", args.theory, PREDICTORS)
+    records = [r for t in theories for r in importlib.import_module(PREDICTORS[t]).predictions()]
+    if args.json:
+        print(json.dumps(records, indent=2))
+        return
+    for r in records:
+        print(f"{r['theory']:<6} {r['task']:<32} {r['pe']:<6} {r['prediction']:<12} {r['reason'][:90]}")
+
+
 def cmd_repro(args) -> None:
     from .repro import get_repro
 
@@ -200,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--markdown", action="store_true", help="markdown tables per paper (for paper_repro.md)")
     c.add_argument("--publish", action="store_true", help="rewrite the ledger table in ./paper_repro.md")
     c.set_defaults(fn=cmd_claims)
+
+    pr = sub.add_parser("predict", help="theory predictions per (task, PE): C-RASP, SRC, LRC")
+    pr.add_argument("--theory", help="crasp | src | lrc (default: all)")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(fn=cmd_predict)
 
     r = sub.add_parser("repro", help="reproduce a paper's experiment")
     r.add_argument("paper", help="li2025")

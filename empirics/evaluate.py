@@ -30,7 +30,7 @@ def forward(model, batch: Batch, rng: np.random.Generator | None = None) -> torc
     """Model output for a batch, with position ids from the model's position scheme."""
     B, T = batch.inputs.shape
     positions = model.positions(B, T, batch.sep_index, rng)
-    return model(batch.inputs, positions, batch.pad_mask)
+    return model(batch.inputs, positions, batch.pad_mask, batch.scale)
 
 
 def batch_scores(model, batch: Batch, rng=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +89,7 @@ def greedy_decode(model, task: Task, source: list[str], max_new: int, device="cp
     out = []
     for _ in range(max_new):
         x = torch.as_tensor([ids], device=device)
-        logits = model(x, model.positions(1, len(ids), sep), None)  # (1, T, V)
+        logits = model(x, model.positions(1, len(ids), sep), None, torch.as_tensor([len(source)]))  # (1, T, V)
         nxt = int(logits[0, -1].argmax())
         if v.itos[nxt] == EOS:
             break

@@ -108,6 +108,7 @@ class Transformer(nn.Module):
     inputs: (B, T) token ids, or (B, T) floats when vocab_size == 0.
     positions: (B, T) integer position ids (from a PositionScheme).
     pad_mask: optional (B, T) bool, True at padding tokens (masked as keys).
+    scale: optional (B,) instance scale n (source tokens), used by scale-aware PEs (LBPE).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -134,11 +135,11 @@ class Transformer(nn.Module):
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
 
-    def attention_mask(self, positions, pad_mask, T, device) -> torch.Tensor | None:
+    def attention_mask(self, positions, pad_mask, T, device, scale=None) -> torch.Tensor | None:
         """Float mask (B or 1, H or 1, T, T): PE bias + causal -inf + key padding -inf."""
         mask = None
         if self.pe.hook == "bias":
-            mask = self.pe.bias(positions, positions)  # (B, H, T, T)
+            mask = self.pe.bias(positions, positions, scale)  # (B, H, T, T)
         neg = torch.zeros(1, 1, T, T, device=device)
         if self.cfg.causal:
             neg = neg.masked_fill(torch.ones(T, T, dtype=torch.bool, device=device).triu(1), float("-inf"))
@@ -148,14 +149,15 @@ class Transformer(nn.Module):
             mask = neg if mask is None else mask + neg
         return mask
 
-    def forward(self, inputs: torch.Tensor, positions: torch.Tensor, pad_mask: torch.Tensor | None = None):
+    def forward(self, inputs: torch.Tensor, positions: torch.Tensor, pad_mask: torch.Tensor | None = None,
+                scale: torch.Tensor | None = None):
         B, T = inputs.shape
         positions = positions.to(inputs.device)
         x = self.embed(inputs.unsqueeze(-1).float()) if self.regression else self.embed(inputs)  # (B, T, D)
         if self.pe.hook == "embedding":
             x = x + self.pe.embed(positions)
         x = self.drop(x)
-        mask = self.attention_mask(positions, pad_mask, T, inputs.device)
+        mask = self.attention_mask(positions, pad_mask, T, inputs.device, scale)
         for block in self.blocks:
             x = block(x, mask, self.pe, positions)
         out = self.head(self.ln_f(x))  # (B, T, V) or (B, T, 1)

@@ -61,8 +61,8 @@ class PositionalEncoding(nn.Module):
         """x (B, H, T, dh), positions (B, T) -> (B, H, T, dh)."""
         raise NotImplementedError
 
-    def bias(self, q_pos: torch.Tensor, k_pos: torch.Tensor) -> torch.Tensor:
-        """q_pos (B, Tq), k_pos (B, Tk) -> (B, H, Tq, Tk)."""
+    def bias(self, q_pos: torch.Tensor, k_pos: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
+        """q_pos (B, Tq), k_pos (B, Tk), optional instance scale n (B,) -> (B, H, Tq, Tk)."""
         raise NotImplementedError
 
 
@@ -170,7 +170,7 @@ class ALiBi(PositionalEncoding):
         self.symmetric = symmetric
         self.register_buffer("slopes", torch.as_tensor(E.alibi_slopes(n_head), dtype=torch.float32))
 
-    def bias(self, q_pos, k_pos):
+    def bias(self, q_pos, k_pos, scale=None):
         return -self.slopes.view(1, -1, 1, 1) * _distance(q_pos, k_pos, self.symmetric)
 
 
@@ -198,7 +198,7 @@ class T5Bias(PositionalEncoding):
             self._buckets = torch.as_tensor(ids, dtype=torch.long, device=rel.device)
         return self._buckets[rel + self._span - 1]
 
-    def bias(self, q_pos, k_pos):
+    def bias(self, q_pos, k_pos, scale=None):
         rel = -_offsets(q_pos, k_pos).squeeze(1)  # (B, Tq, Tk) key - query
         return self.table(self.buckets(rel)).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
 
@@ -222,7 +222,7 @@ class Kerple(PositionalEncoding):
         r2 = nn.functional.softplus(self.raw_r2) if self.kind == "log" else 2 * torch.sigmoid(self.raw_r2)
         return r1, r2
 
-    def bias(self, q_pos, k_pos):
+    def bias(self, q_pos, k_pos, scale=None):
         r1, r2 = (c.view(1, -1, 1, 1) for c in self.coefficients())
         d = _distance(q_pos, k_pos, self.symmetric).float()
         return -r1 * torch.log1p(r2 * d) if self.kind == "log" else -r1 * d.pow(r2)
@@ -241,16 +241,41 @@ class Fire(PositionalEncoding):
         self.symmetric, self.c, self.L = symmetric, c, L
         self.mlp = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, n_head))
 
-    def bias(self, q_pos, k_pos):
+    def bias(self, q_pos, k_pos, scale=None):
         d = _distance(q_pos, k_pos, self.symmetric).float().squeeze(1)  # (B, Tq, Tk)
         norm = torch.log(self.c * q_pos.float().clamp(min=self.L) + 1)[:, :, None]  # (B, Tq, 1)
         u = torch.log(self.c * d + 1) / norm
         return self.mlp(u.unsqueeze(-1)).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
 
 
+class LBPE(PositionalEncoding):
+    """Learning-based PE (Chen, Liang, Lin 2025; [reconstruction], chen2025.md): an attention bias
+    b_h(i, j) = MLP_h(features(i, j, n)) with the features of `theory.encodings.lbpe_features`:
+    (i - j, (i - j)/n, i - j - n, log(1 + |i - j|)); n is the instance scale (the number of source tokens,
+    from the batch), or the sequence length when the task has no separator."""
+
+    hook = "bias"
+
+    def __init__(self, n_head: int, hidden: int = 32):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, n_head))
+
+    @staticmethod
+    def features(q_pos, k_pos, scale) -> torch.Tensor:
+        d = _offsets(q_pos, k_pos).squeeze(1).float()  # (B, Tq, Tk)
+        n = scale.float().view(-1, 1, 1)
+        return torch.stack([d, d / n, d - n, torch.log1p(d.abs())], dim=-1)  # (B, Tq, Tk, 4)
+
+    def bias(self, q_pos, k_pos, scale=None):
+        if scale is None:
+            scale = torch.full((q_pos.shape[0],), q_pos.shape[1], device=q_pos.device)
+        feats = self.features(q_pos, k_pos, scale.clamp(min=1)).to(self.mlp[0].weight.dtype)
+        return self.mlp(feats).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
+
+
 # ----------------------------------------------------------------------------- registry
 BASE_PES = ("nope", "learned", "sinusoidal", "t5", "alibi", "rope", "xpos", "kerple_log", "kerple_power",
-            "fire", "wavelet", "legendre")
+            "fire", "wavelet", "legendre", "lbpe")
 
 # Options each PE accepts (with defaults); anything else is an error.
 PE_OPTIONS: dict[str, dict] = {
@@ -266,6 +291,7 @@ PE_OPTIONS: dict[str, dict] = {
     "fire": {"hidden": 32, "c": 1.0, "L": 1.0},
     "wavelet": {"n_max": 64, "wavelet": "db4", "normalize": "none"},
     "legendre": {"n_max": 64, "beyond": "clamp", "orthonormal": False},
+    "lbpe": {"hidden": 32},
 }
 
 
@@ -316,4 +342,6 @@ def build_pe(base: str, d_model: int, n_head: int, causal: bool, options: dict |
                       max_distance=o["max_distance"])
     if base in ("kerple_log", "kerple_power"):
         return Kerple(n_head, base.split("_")[1], symmetric)
+    if base == "lbpe":
+        return LBPE(n_head, hidden=o["hidden"])
     return Fire(n_head, symmetric, hidden=o["hidden"], c=o["c"], L=o["L"])

@@ -602,6 +602,19 @@ def scale_hint_positions(length, sep_index, source_start=1, mode="align") -> np.
 # catalogue for `pelg pes`
 # ----------------------------------------------------------------------------------------------------
 
+def lbpe_features(q_pos, k_pos, n) -> np.ndarray:
+    """Relational features of the learning-based PE (Chen, Liang, Lin 2025; [reconstruction],
+    chen2025.md "Scale Hint and LBPE"): for query i, key j and instance scale n,
+    (i - j, (i - j) / n, i - j - n, log(1 + |i - j|)). Returns (Lq, Lk, 4)."""
+    q = _positions(q_pos, "q_pos").astype(float)
+    k = _positions(k_pos, "k_pos").astype(float)
+    n = float(n)
+    if not n > 0:
+        raise ValueError(f"lbpe_features needs a positive scale n, got {n!r}")
+    d = q[:, None] - k[None, :]
+    return np.stack([d, d / n, d - n, np.log1p(np.abs(d))], axis=-1)
+
+
 PE_HOOKS = ("none", "embedding", "qk", "bias", "positions")
 
 
@@ -642,6 +655,8 @@ PE_CATALOG: dict[str, PESpec] = {
                "Li 2025"),
         PESpec("legendre", "embedding", "x_i += [P_k(2i/N − 1)]_k, Legendre polynomials [reconstruction]",
                "Li 2025"),
+        PESpec("lbpe", "bias", "logit[h,i,j] += MLP_h(i − j, (i − j)/n, i − j − n, log(1 + |i − j|)) [reconstruction]",
+               "Chen, Liang, Lin 2025"),
         PESpec("random", "positions", "BASE+random: base PE at sorted random positions from {0..L'−1}, L' > L",
                "Ruoss et al. 2023"),
         PESpec("sh", "positions", "BASE+sh: target token k takes source token k's position [reconstruction]",

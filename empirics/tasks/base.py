@@ -110,10 +110,12 @@ class Batch:
     pad_mask: torch.Tensor | None      # (B, T) True at padding
     sep_index: torch.Tensor | None     # (B,) index of <sep> in inputs (token tasks)
     lengths: list[int]
+    scale: torch.Tensor | None = None  # (B,) instance scale n = number of source tokens (token tasks)
 
     def to(self, device) -> "Batch":
         move = lambda t: None if t is None else t.to(device)
-        return Batch(move(self.inputs), move(self.labels), move(self.pad_mask), move(self.sep_index), self.lengths)
+        return Batch(move(self.inputs), move(self.labels), move(self.pad_mask), move(self.sep_index), self.lengths,
+                     move(self.scale))
 
 
 def _sequence(task: Task, e: Example, layout: str) -> tuple[list[str], int]:
@@ -158,4 +160,5 @@ def collate(task: Task, examples: list[Example], layout: str = "default") -> Bat
         inputs[b, : len(s) - 1] = torch.as_tensor(s[:-1])
         labels[b, sep: len(s) - 1] = torch.as_tensor(s[sep + 1:])  # predict target + <eos> after sep
     pad = inputs == v.stoi[PAD]
-    return Batch(inputs, labels, pad if pad.any() else None, torch.as_tensor(seps), lengths)
+    scale = torch.as_tensor([len(e.source) for e in examples])
+    return Batch(inputs, labels, pad if pad.any() else None, torch.as_tensor(seps), lengths, scale)

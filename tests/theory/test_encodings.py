@@ -483,11 +483,11 @@ def test_scale_hint_worked_example():
 
 def test_catalog():
     assert set(E.PE_CATALOG) == {"nope", "learned", "sinusoidal", "t5", "alibi", "rope", "xpos", "kerple_log",
-                                 "kerple_power", "fire", "wavelet", "legendre", "random", "sh"}
+                                 "kerple_power", "fire", "wavelet", "legendre", "lbpe", "random", "sh"}
     hooks = {name: spec.hook for name, spec in E.PE_CATALOG.items()}
     assert hooks["nope"] == "none" and hooks["rope"] == hooks["xpos"] == "qk"
     assert hooks["random"] == hooks["sh"] == "positions"
-    assert {hooks[n] for n in ("t5", "alibi", "kerple_log", "kerple_power", "fire")} == {"bias"}
+    assert {hooks[n] for n in ("t5", "alibi", "kerple_log", "kerple_power", "fire", "lbpe")} == {"bias"}
     assert {hooks[n] for n in ("learned", "sinusoidal", "wavelet", "legendre")} == {"embedding"}
     for name, spec in E.PE_CATALOG.items():
         assert spec.name == name and spec.formula and spec.source and "\n" not in spec.formula
@@ -533,3 +533,11 @@ def test_bad_arguments_raise_one_line_value_error(case):
 def test_theory_never_imports_torch_or_empirics():
     code = "import sys, theory, theory.encodings; assert not {'torch', 'empirics'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_lbpe_features_by_hand():
+    f = E.lbpe_features([5], [2, 5], 4)
+    np.testing.assert_allclose(f[0, 0], [3, 0.75, -1, np.log(4)])
+    np.testing.assert_allclose(f[0, 1], [0, 0, -4, 0])
+    with pytest.raises(ValueError, match="positive scale"):
+        E.lbpe_features([0], [0], 0)
