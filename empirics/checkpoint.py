@@ -1,5 +1,10 @@
-"""Checkpoints: weights plus config, written atomically, loaded with `weights_only=True` (no pickled
-code is ever executed)."""
+"""Checkpoints, written atomically and loaded with `weights_only=True` (no pickled code is ever executed):
+
+- model files (`model.pt`, FORMAT): weights plus config;
+- training states (`checkpoint.pt`, STATE_FORMAT): what `empirics.train.train` needs to resume a run
+  bit for bit: weights, optimizer, scheduler, RNG states (numpy as JSON text, torch as byte tensors),
+  step, loss curve, validation history and the best-so-far weights. `load` accepts either kind.
+"""
 from __future__ import annotations
 
 import json
@@ -11,6 +16,9 @@ from .errors import PelgError
 from .fileio import atomic_write
 
 FORMAT = "pelg-checkpoint-v1"
+STATE_FORMAT = "pelg-train-state-v1"
+STATE_KEYS = ("config", "step", "model", "optimizer", "scheduler", "numpy_rng", "torch_rng", "cuda_rng", "curve",
+              "val_curve", "best", "stopped", "seconds", "resumes")
 
 
 def save(path: Path, model, cfg) -> None:
@@ -18,20 +26,50 @@ def save(path: Path, model, cfg) -> None:
     atomic_write(path, lambda f: torch.save(payload, f))
 
 
-def load(path: Path, device="cpu"):
-    """-> (model, TrainConfig). Corrupt or foreign files raise a one-line PelgError."""
-    from .train import TrainConfig, build_model  # local: train imports this module
-
+def _read(path: Path, device) -> dict:
+    """The payload of a pelg checkpoint of either kind; a one-line PelgError for anything else."""
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise PelgError(f"checkpoint {str(path)!r} does not exist") from None
-    except Exception as e:  # truncated zip, foreign pickle, ...
+    except Exception as e:  # truncated zip, foreign pickle, a directory, ...
         raise PelgError(f"checkpoint {str(path)!r} is corrupt or not a pelg checkpoint "
                         f"({type(e).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, STATE_FORMAT):
         raise PelgError(f"checkpoint {str(path)!r} is not a {FORMAT} file")
-    cfg = TrainConfig.from_dict(json.loads(payload["config"]))
-    model = build_model(cfg).to(device)
-    model.load_state_dict(payload["state_dict"])
+    return payload
+
+
+def load(path: Path, device="cpu"):
+    """-> (model, TrainConfig). Corrupt or foreign files raise a one-line PelgError. A training state
+    (checkpoint.pt of an unfinished run) gives the model at its last saved step."""
+    from .train import TrainConfig, build_model  # local: train imports this module
+
+    payload = _read(path, device)
+    weights = payload.get("state_dict" if payload["format"] == FORMAT else "model")
+    try:
+        cfg = TrainConfig.from_dict(json.loads(payload["config"]))
+        model = build_model(cfg).to(device)
+        model.load_state_dict(weights)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        if isinstance(e, PelgError):
+            raise
+        raise PelgError(f"checkpoint {str(path)!r} is corrupt or not a pelg checkpoint "
+                        f"({type(e).__name__})") from None
     return model, cfg
+
+
+def save_state(path: Path, state: dict) -> None:
+    """Write a training state atomically (a kill mid-write leaves the previous file intact)."""
+    missing = [k for k in STATE_KEYS if k not in state]
+    if missing:
+        raise ValueError(f"training state lacks {missing}")
+    atomic_write(path, lambda f: torch.save({"format": STATE_FORMAT, **state}, f))
+
+
+def load_state(path: Path, device="cpu") -> dict:
+    """Read a training state written by `save_state`; anything else raises a one-line PelgError."""
+    payload = _read(path, device)
+    if payload["format"] != STATE_FORMAT or any(k not in payload for k in STATE_KEYS):
+        raise PelgError(f"checkpoint {str(path)!r} is not a {STATE_FORMAT} training state")
+    return payload

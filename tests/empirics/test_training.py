@@ -145,7 +145,7 @@ class ZeroPredictor(nn.Module):
         super().__init__()
         self.positions = PositionScheme("abs")
 
-    def forward(self, inputs, positions, pad_mask=None):
+    def forward(self, inputs, positions, pad_mask=None, scale=None):
         return torch.zeros_like(inputs)
 
 
