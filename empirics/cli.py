@@ -92,8 +92,10 @@ def cmd_train(args) -> None:
     cfg = TrainConfig(task=args.task, task_format=args.format, layout=args.layout, model=model,
                       train_lengths=(lo, hi), eval_buckets=buckets, steps=require_positive("--steps", args.steps),
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
-                      eval_samples=args.eval_samples)
-    result = train(cfg, out_dir=args.out, progress=not args.quiet)
+                      eval_samples=args.eval_samples, eval_every=args.eval_every, early_stop=args.early_stop,
+                      position_offset_max=args.position_offset_max, rpos_lambda=args.rpos_lambda,
+                      checkpoint_every=args.checkpoint_every)
+    result = train(cfg, out_dir=args.out, progress=not args.quiet, resume=not args.no_resume)
     print(f"task {args.task}  pe {args.pe}  steps {args.steps}  train loss {result['train_loss']['final']:.4g}"
           f"  ({result['train_seconds']:.1f}s on {result['device']})")
     print(fmt_metrics(result))
@@ -208,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--eval-samples", type=int, default=512)
     t.add_argument("--causal", action="store_true", help="causal mask for regression (encoder) tasks")
+    t.add_argument("--eval-every", type=int, default=0, help="validate every K steps; keep the best (K23)")
+    t.add_argument("--early-stop", action="store_true", help="stop at 100%% validation accuracy (H25)")
+    t.add_argument("--position-offset-max", type=int, default=0, help="H25 position-offset trick (learned PE)")
+    t.add_argument("--rpos-lambda", type=float, default=0.0, help="H25 R_pos regularizer weight (learned PE)")
+    t.add_argument("--checkpoint-every", type=int, default=500)
+    t.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint in --out")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(fn=cmd_train)
 
