@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli_engine import add_parsers as add_engine_parsers
 from .errors import PelgError, require_positive, unknown
 
 
@@ -241,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--publish", action="store_true",
                    help="also update ./paper_repro.md and ./figures (run from the repository root)")
     r.set_defaults(fn=cmd_repro)
+    add_engine_parsers(sub)  # sweep, results
     return p
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from theory import claims as C
 
-EMPIRICS_LEDGER_MODULES: tuple[str, ...] = ()
+EMPIRICS_LEDGER_MODULES: tuple[str, ...] = ("empirics.ledger_li2025_models", "empirics.pola_train")
 
 
 def run(paper: str | None = None, ids: list[str] | None = None) -> list[dict]:

@@ -35,6 +35,7 @@ from .positional import LearnedEmbedding, resolve_options
 from .positions import parse_pe_name
 from .tasks import get_task
 from .tasks.base import LAYOUTS
+from .tasks.splits import lengths_in
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"
@@ -109,8 +110,8 @@ class TrainConfig:
         require_positive("batch_size", self.batch_size)
         require_positive("eval_samples", self.eval_samples)
         for lo, hi in [self.train_lengths, *self.eval_buckets]:
-            if lo <= 0 or hi < lo:
-                raise PelgError(f"length range ({lo}, {hi}) is impossible: need 1 <= lo <= hi")
+            if lo < 0 or hi < lo:
+                raise PelgError(f"length range ({lo}, {hi}) is impossible: need 0 <= lo <= hi")
         if self.schedule not in ("linear", "poly", "constant"):
             raise unknown("schedule", self.schedule, ["linear", "poly", "constant"])
         if self.layout not in LAYOUTS:
@@ -194,6 +195,10 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
         if mc.arch != "decoder":
             raise PelgError(f"task {cfg.task!r} is a {task.kind} task and needs arch 'decoder', got {mc.arch!r}")
         cfg.model = ModelConfig.from_dict({**mc.to_dict(), "vocab_size": len(task.vocab)})
+    for lo, hi in [cfg.train_lengths, *cfg.eval_buckets]:  # the task decides which lengths exist
+        if lo < task.min_length:
+            task.check_length(lo)  # raises, naming the task's valid lengths
+        lengths_in(task, lo, hi)  # raises if no length in the range has an example
     return cfg
 
 

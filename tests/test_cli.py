@@ -43,7 +43,7 @@ def test_train_prints_buckets_and_writes_checkpoint(capsys, tmp_path):
     (["train", "--task", "copy", "--pe", "rope+foo"], "unknown position scheme 'foo'"),
     (["train", "--task", "copy", "--steps", "0"], "--steps must be a positive integer"),
     (["train", "--task", "copy", "--steps", "-5"], "--steps must be a positive integer"),
-    (["train", "--task", "copy", "--train-lengths", "0", "5"], "length range (0, 5) is impossible"),
+    (["train", "--task", "copy", "--train-lengths", "0", "5"], "needs an integer length (source tokens) >= 1, got 0"),
     (["train", "--task", "copy", "--train-lengths", "6", "5"], "length range (6, 5) is impossible"),
     (["train", "--task", "copy", "--pe-opt", "nosuch=1"], "unknown option for PE 'nope' 'nosuch'"),
     (["train", "--task", "copy", "--pe", "rope", "--pe-opt", "layout=diagonal"], "layout"),

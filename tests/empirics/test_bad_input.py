@@ -22,13 +22,13 @@ def test_non_positive_counts_raise(field, value):
         TrainConfig(**{field: value})
 
 
-@pytest.mark.parametrize("lengths", [(-1, 5), (0, 5), (-3, -1), (5, 3), (2, 1)])
+@pytest.mark.parametrize("lengths", [(-1, 5), (-3, -1), (5, 3), (2, 1)])
 def test_impossible_train_lengths_raise(lengths):
     with pytest.raises(PelgError, match=r"length range"):
         TrainConfig(train_lengths=lengths)
 
 
-@pytest.mark.parametrize("bucket", [(0, 4), (7, 6), (-2, 3)])
+@pytest.mark.parametrize("bucket", [(7, 6), (-2, 3)])
 def test_impossible_eval_buckets_raise(bucket):
     with pytest.raises(PelgError, match=r"length range"):
         TrainConfig(eval_buckets=[(1, 10), bucket])
@@ -73,3 +73,14 @@ def test_task_and_architecture_mismatch_raises():
 def test_bad_model_inside_train_config_raises():
     with pytest.raises(PelgError, match="bogus"):
         TrainConfig(model={"pe": "bogus"})
+
+
+def test_length_zero_is_decided_by_the_task():
+    """Length 0 exists for some tasks (Huang et al.'s parity trains on 0..50), not for others."""
+    from empirics.train import resolve
+
+    with pytest.raises(PelgError, match="needs an integer length .* >= 1, got 0"):
+        resolve(TrainConfig(task="copy", train_lengths=(0, 5), eval_buckets=[(1, 5)]))
+    with pytest.raises(PelgError, match="got 0"):
+        resolve(TrainConfig(task="copy", train_lengths=(1, 5), eval_buckets=[(0, 4)]))
+    assert resolve(TrainConfig(task="h25.parity", train_lengths=(0, 50), eval_buckets=[(0, 50)]))
