@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from theory import claims as C
 
-EMPIRICS_LEDGER_MODULES: tuple[str, ...] = ("empirics.ledger_li2025_models", "empirics.pola_train")
+EMPIRICS_LEDGER_MODULES: tuple[str, ...] = ("empirics.ledger_li2025_models", "empirics.pola_train",
+                                             "empirics.ledger_repro")
 
 
 def run(paper: str | None = None, ids: list[str] | None = None) -> list[dict]:
