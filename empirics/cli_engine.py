@@ -118,23 +118,3 @@ def add_parsers(sub) -> None:
                         "repeatable (all must hold)")
     r.add_argument("--csv", type=Path, metavar="FILE", help="write every column to a CSV file instead")
     r.set_defaults(fn=cmd_results)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (same error handling as `pelg`)."""
-    p = argparse.ArgumentParser(prog="pelg")
-    add_parsers(p.add_subparsers(dest="command", required=True))
-    args = p.parse_args(argv)
-    try:
-        args.fn(args)
-    except PelgError as e:
-        print(f"pelg: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("pelg: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

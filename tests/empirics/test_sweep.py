@@ -194,7 +194,7 @@ def test_failed_run_keeps_its_step_and_is_retried_on_request(tmp_path, pelg, mon
 
 # ------------------------------------------------------------------------------- kill, concurrency, Ray
 def _sweep_process(spec, store, *extra):
-    return subprocess.Popen([sys.executable, "-m", "empirics.cli_engine", "sweep", str(spec), "--store", str(store),
+    return subprocess.Popen([sys.executable, "-m", "empirics.cli", "sweep", str(spec), "--store", str(store),
                              *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
 
