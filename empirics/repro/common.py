@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 import tomllib
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib import resources
 from pathlib import Path
 
@@ -30,48 +29,35 @@ def load_protocol(paper: str, profile: str) -> dict:
         raise PelgError(f"protocol {name!r} is malformed TOML: {e}") from None
 
 
-def _run_one(args):
-    """Worker: train one config (imports inside so that spawned workers set their threads first)."""
-    cfg_dict, threads, device = args
-    import torch
-
-    torch.set_num_threads(threads)
-    from ..train import TrainConfig, train
-
-    cfg = TrainConfig.from_dict({**cfg_dict, "device": device})
-    return train(cfg, progress=False)
-
-
 def run_many(configs: list[dict], workers: int, device: str = "auto", log=print) -> list[dict]:
-    """Train every config (TrainConfig dicts), `workers` processes at a time; results in input order.
+    """Train every config (TrainConfig dicts) on the sweep engine's local executor, `workers` processes
+    at a time with cores/workers torch threads each; results in input order. A failed run is an error.
 
     On CPU, W workers with cores/W threads each beat one process with all threads for these small models
     (measured: 1 thread 10.4 s vs 2 threads 7.1 s for the same run, so 2 workers x 1 thread ~35% faster).
     """
+    from ..executors import make_executor
+
     cores = os.cpu_count() or 1
     workers = max(1, min(workers, len(configs), cores))
     threads = max(1, cores // workers)
-    jobs = [(c, threads, device) for c in configs]
+    executor = make_executor("local", workers, threads)
+    keys = {executor.submit({"hash": str(i), "config": {**c, "device": device}, "out_dir": None,
+                             "threads": threads}): i for i, c in enumerate(configs)}
     results: list[dict | None] = [None] * len(configs)
-    start = time.time()
-
-    def report(done):
-        elapsed = time.time() - start
-        eta = elapsed / done * (len(configs) - done)
-        log(f"[{done}/{len(configs)}] elapsed {elapsed:6.0f}s  eta {eta:6.0f}s")
-
-    if workers == 1:
-        for i, job in enumerate(jobs):
-            results[i] = _run_one(job)
-            report(i + 1)
-        return results
-    import multiprocessing as mp
-
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_one, job): i for i, job in enumerate(jobs)}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            results[futures[fut]] = fut.result()
-            report(done)
+    start, done = time.time(), 0
+    try:
+        while done < len(configs):
+            for key, outcome in executor.wait(timeout=1.0):
+                if outcome["status"] != "done":
+                    raise PelgError(f"run {keys[key]} failed: {outcome.get('error')}")
+                results[keys[key]] = outcome["result"]
+                done += 1
+                elapsed = time.time() - start
+                log(f"[{done}/{len(configs)}] elapsed {elapsed:6.0f}s  eta "
+                    f"{elapsed / done * (len(configs) - done):6.0f}s")
+    finally:
+        executor.shutdown()
     return results
 
 
