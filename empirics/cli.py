@@ -146,6 +146,13 @@ def cmd_predict(args) -> None:
     if args.theory and args.theory not in PREDICTORS:
         raise unknown("theory", args.theory, PREDICTORS)
     records = [r for t in theories for r in importlib.import_module(PREDICTORS[t]).predictions()]
+    for key in ("pe", "task"):
+        want = getattr(args, key)
+        if want is not None:
+            valid = sorted({r[key] for r in records})
+            if want not in valid:
+                raise unknown(key, want, valid)
+            records = [r for r in records if r[key] == want]
     if args.json:
         print(json.dumps(records, indent=2))
         return
@@ -230,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="theory predictions per (task, PE): C-RASP, SRC, LRC")
     pr.add_argument("--theory", help="crasp | src | lrc (default: all)")
+    pr.add_argument("--pe", help="only this PE (e.g. ape, nope, rpe, ipe, sh)")
+    pr.add_argument("--task", help="only this task")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(fn=cmd_predict)
 

@@ -158,3 +158,21 @@ def test_claims_json_has_the_ledger_fields(capsys):
 def test_claims_bad_input(capsys, argv, needle):
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_predict_covers_every_task_for_the_five_pes(capsys):
+    """#5's contract: one record per (task, PE, theory) for APE, RPE, NoPE, IPE and SH in every theory."""
+    code, out, _ = run_cli(capsys, "predict", "--json")
+    recs = json.loads(out)
+    assert code == 0
+    for theory in ("crasp", "src", "lrc"):
+        mine = [r for r in recs if r["theory"] == theory]
+        tasks = {r["task"] for r in mine}
+        have = {(r["task"], r["pe"]) for r in mine}
+        assert {(t, pe) for t in tasks for pe in ("ape", "rpe", "nope", "ipe", "sh")} <= have, theory
+        assert all(r["prediction"] in ("generalizes", "fails") and r["reason"] for r in mine)
+    assert len({r["task"] for r in recs if r["theory"] == "crasp"}) == 25
+    code, out, _ = run_cli(capsys, "predict", "--theory", "crasp", "--pe", "sh", "--task", "h25.copy_repeat")
+    assert code == 0 and len(out.strip().splitlines()) == 1 and "generalizes" in out
+    code, out, err = run_cli(capsys, "predict", "--pe", "nosuch")
+    assert code == 2 and "nosuch" in err and "ipe" in err and len(err.strip().splitlines()) == 1

@@ -22,6 +22,12 @@ Abbreviations, accepted by the checker because each is a fixed combination of th
 C1 > C2 = not(C1 <= C2); C1 == C2 = (C1 <= C2) and (C2 <= C1); C1 != C2 = not(C1 == C2); the constant
 k >= 0 = 1 + ... + 1 (0 = 1 - 1).
 
+pelg extension [not in Huang et al.; our mapping for IPE and Scale Hint, see crasp_programs]: the relation
+`h(i) - h(j) in S` on Scale-Hint positions h (theory.encodings.scale_hint_positions, "align" mode: the
+sequence is `<bos> source <sep> target`, target token k gets source token k's position; without a `<sep>`
+h is the identity). S is a finite set of integers (negative offsets are possible: hinted positions are
+not monotone). A program that uses it is in C-RASP[..., hinted], outside the class of the theorem.
+
 The representation can also state two things that are NOT in the class, so that the checker has
 something to reject: a non-periodic positional predicate `pos<=k` / `pos==k` / `pos>=k` (a threshold on
 the absolute position violates PERIODIC) and the relation `(i - j) mod Delta in R` in a count (unbounded
@@ -42,7 +48,7 @@ Text syntax (one definition per line; `print_program` / `parse_program` round-tr
 Operators by increasing precedence: `P ? C1 : C2`; `|`; `&`; `!`; comparisons `<= < >= > == !=`
 (non-associative); `+ -` (left-associative); atoms: an integer, `true`, `Q(symbol)`, `mod(D){r,...}`,
 `pos<=k` (also `pos==k`, `pos>=k`), `#[j<=i] atom`, `#[j<=i, i-j in {d,...}] atom`,
-`#[j<=i, i-j mod D in {r,...}] atom`, a defined name, `( expr )`. A symbol is any run of characters
+`#[j<=i, i-j mod D in {r,...}] atom`, `#[j<=i, h(i)-h(j) in {d,...}] atom` (d may be negative), a defined name, `( expr )`. A symbol is any run of characters
 without whitespace or ``()[]{},;``.
 
 The interpreter evaluates a program on a batch of strings at once: symbols as an int array (B, T) with
@@ -57,6 +63,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Union
 
 import numpy as np
+
+from .encodings import scale_hint_positions
 
 # ----------------------------------------------------------------------------------------------------
 # representation
@@ -129,6 +137,16 @@ class Local:
 
 
 @dataclass(frozen=True)
+class Hinted:
+    """psi(i, j) = [h(i) - h(j) in offsets] on Scale-Hint positions h (pelg extension, not in Huang et al.;
+    see the module docstring): a finite set of integers, negative allowed."""
+    offsets: tuple[int, ...]
+
+
+HINT_SEPARATOR = "<sep>"   # the symbol whose first occurrence starts the target segment
+
+
+@dataclass(frozen=True)
 class ModRel:
     """psi(i, j) = [(i - j) mod period in residues]: unbounded support, NOT local (checker rejects)."""
     period: int
@@ -139,7 +157,7 @@ class ModRel:
 class Count:
     """#[j <= i, rel(i, j)] body(j); rel None = always true."""
     body: "Expr"
-    rel: Union[Local, ModRel, None] = None
+    rel: Union[Local, Hinted, ModRel, None] = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +291,11 @@ def count(body, offsets: Iterable[int] | None = None) -> E:
     """#[j <= i] body(j), or with offsets: #[j <= i, i - j in offsets] body(j)."""
     rel = None if offsets is None else Local(tuple(sorted({int(d) for d in offsets})))
     return E(Count(_expr(body), rel))
+
+
+def count_hinted(body, offsets: Iterable[int]) -> E:
+    """#[j <= i, h(i) - h(j) in offsets] body(j) on Scale-Hint positions (pelg extension)."""
+    return E(Count(_expr(body), Hinted(tuple(sorted({int(d) for d in offsets})))))
 
 
 def count_mod(body, period: int, *residues: int) -> E:
@@ -444,10 +467,12 @@ def types(p: Program) -> dict[str, str]:
 
 @dataclass
 class CheckReport:
-    """The checker's verdict: `ok` (a C-RASP[periodic, local] program), the fragment it lies in, and why
-    not when it does not."""
+    """The checker's verdict: `ok` (a well-formed program: C-RASP[periodic, local], possibly with the
+    pelg `hinted` relation), the fragment it lies in, and why not when it does not. `huang_class` is ok
+    without hinted relations: the class of Huang et al.'s theorem."""
     ok: bool
-    fragment: str               # "C-RASP", "C-RASP[local]", "C-RASP[periodic]", "C-RASP[periodic, local]"
+    fragment: str               # "C-RASP", "C-RASP[local]", "C-RASP[periodic]", "C-RASP[periodic, local]",
+    #                             with ", hinted" appended when a hinted relation occurs
     nope_compatible: bool       # no positional predicate and no relation at all
     uses_periodic: bool
     uses_local: bool
@@ -455,12 +480,19 @@ class CheckReport:
     max_offset: int
     n_defs: int
     errors: list[str]
+    uses_hinted: bool = False
+    relations: tuple[str, ...] = ()   # the distinct relations, as printed (e.g. "i-j in {1}")
+
+    @property
+    def huang_class(self) -> bool:
+        return self.ok and not self.uses_hinted
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "fragment": self.fragment, "nope_compatible": self.nope_compatible,
                 "uses_periodic": self.uses_periodic, "uses_local": self.uses_local,
-                "periods": list(self.periods), "max_offset": self.max_offset, "n_defs": self.n_defs,
-                "errors": list(self.errors)}
+                "uses_hinted": self.uses_hinted, "huang_class": self.huang_class,
+                "relations": list(self.relations), "periods": list(self.periods),
+                "max_offset": self.max_offset, "n_defs": self.n_defs, "errors": list(self.errors)}
 
 
 def _is_int(x) -> bool:
@@ -478,7 +510,8 @@ def check(p: Program) -> CheckReport:
     except CRaspError as e:
         errors.append(f"type error: {e}")
     periods: set[int] = set()
-    uses_local, max_off = False, 0
+    uses_local, uses_hinted, max_off = False, False, 0
+    relations: set[str] = set()
     exprs = [(n, e) for n, e in p.defs] + [(f"NEXT({a})", e) for a, e in p.outputs]
     for name, e in exprs:
         for x in _walk(e):
@@ -505,6 +538,16 @@ def check(p: Program) -> CheckReport:
                 else:
                     uses_local = True
                     max_off = max([max_off, *offs])
+                    relations.add(f"i-j in {_set(sorted(offs))}")
+            elif isinstance(x, Count) and isinstance(x.rel, Hinted):
+                offs = x.rel.offsets
+                if not isinstance(offs, tuple) or not offs or not all(_is_int(d) for d in offs):
+                    errors.append(f"{name}: hinted offsets {offs!r} are not a non-empty finite set of integers")
+                elif len(set(offs)) != len(offs):
+                    errors.append(f"{name}: hinted offsets {offs} repeat an offset")
+                else:
+                    uses_hinted = True
+                    relations.add(f"h(i)-h(j) in {_set(sorted(offs))}")
             elif isinstance(x, Count) and isinstance(x.rel, ModRel):
                 errors.append(f"{name}: (i-j) mod {x.rel.period} relation has unbounded support "
                               f"(violates LOCAL)")
@@ -515,11 +558,12 @@ def check(p: Program) -> CheckReport:
             elif isinstance(x, Cmp) and x.op not in CMP_OPS:
                 errors.append(f"{name}: unknown comparison {x.op!r}")
     uses_periodic = bool(periods)
-    frag = {(False, False): "C-RASP", (False, True): "C-RASP[local]", (True, False): "C-RASP[periodic]",
-            (True, True): "C-RASP[periodic, local]"}[(uses_periodic, uses_local)]
+    parts = [w for w, on in (("periodic", uses_periodic), ("local", uses_local), ("hinted", uses_hinted)) if on]
+    frag = f"C-RASP[{', '.join(parts)}]" if parts else "C-RASP"
     ok = not errors
-    return CheckReport(ok, frag if ok else "none", ok and not uses_periodic and not uses_local,
-                       uses_periodic, uses_local, tuple(sorted(periods)), max_off, len(p.defs), errors)
+    return CheckReport(ok, frag if ok else "none", ok and not (uses_periodic or uses_local or uses_hinted),
+                       uses_periodic, uses_local, tuple(sorted(periods)), max_off, len(p.defs), errors,
+                       uses_hinted, tuple(sorted(relations)))
 
 
 def desugar(p: Program) -> Program:
@@ -599,6 +643,8 @@ def print_expr(e: Expr) -> str:
             head = "#[j<=i]"
         elif isinstance(e.rel, Local):
             head = f"#[j<=i, i-j in {_set(e.rel.offsets)}]"
+        elif isinstance(e.rel, Hinted):
+            head = f"#[j<=i, h(i)-h(j) in {_set(e.rel.offsets)}]"
         else:
             head = f"#[j<=i, i-j mod {e.rel.period} in {_set(e.rel.residues)}]"
         return f"{head} {_paren(e.body)}"
@@ -633,8 +679,9 @@ def print_program(p: Program) -> str:
 
 _TOKEN_RE = re.compile(
     r"\s*(?:"
-    r"(?P<count>#\[\s*j\s*<=\s*i\s*(?P<crel>,\s*i\s*-\s*j\s*(?:mod\s*(?P<cmod>\d+)\s*)?in\s*"
-    r"\{\s*(?P<coffs>\d+(?:\s*,\s*\d+)*)?\s*\})?\s*\])"
+    r"(?P<count>#\[\s*j\s*<=\s*i\s*(?P<crel>,\s*(?:(?P<chint>h\(\s*i\s*\)\s*-\s*h\(\s*j\s*\))|i\s*-\s*j)\s*"
+    r"(?:mod\s*(?P<cmod>\d+)\s*)?in\s*"
+    r"\{\s*(?P<coffs>-?\d+(?:\s*,\s*-?\d+)*)?\s*\})?\s*\])"
     r"|(?P<mod>mod\(\s*(?P<mperiod>\d+)\s*\)\s*\{\s*(?P<mres>\d+(?:\s*,\s*\d+)*)?\s*\})"
     r"|(?P<pos>pos\s*(?P<pop><=|==|>=)\s*(?P<pk>\d+))"
     r"|(?P<sym>Q\((?P<symbol>[^\s()\[\]{},;]+)\))"
@@ -660,6 +707,10 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
             offs = _ints(m.group("coffs"))
             if m.group("crel") is None:
                 out.append(("count", None))
+            elif m.group("chint") is not None:
+                if m.group("cmod") is not None:
+                    raise CRaspError("a hinted relation takes an offset set, not a mod")
+                out.append(("count", Hinted(offs)))
             elif m.group("cmod") is not None:
                 out.append(("count", ModRel(int(m.group("cmod")), offs)))
             else:
@@ -866,6 +917,8 @@ def _count(body: np.ndarray, rel, T: int) -> np.ndarray:
         return _prefix_sum(body)
     A = body.astype(np.int32)
     if isinstance(rel, Local):
+        if any(d < 0 for d in rel.offsets):
+            raise CRaspError(f"local offsets must be >= 0, got {rel.offsets}")
         out = np.zeros(A.shape, dtype=np.int32)
         for d in rel.offsets:
             if d < T:
@@ -884,6 +937,42 @@ def _count(body: np.ndarray, rel, T: int) -> np.ndarray:
     raise CRaspError(f"unknown relation {rel!r}")
 
 
+def hint_positions(XT: np.ndarray, sep: int | None) -> np.ndarray:
+    """Scale-Hint positions (T, B) of a positions-first batch, 0 at `<bos>`: theory.encodings.
+    scale_hint_positions in "align" mode with the first occurrence of symbol index `sep` as the
+    separator (none, or no such symbol: the identity)."""
+    T, B = XT.shape
+    if sep is None:
+        return np.broadcast_to(np.arange(T, dtype=np.int64)[:, None], (T, B))
+    is_sep = XT == sep
+    first = np.where(is_sep.any(axis=0), is_sep.argmax(axis=0), T)     # (B,)
+    H = np.empty((T, B), dtype=np.int64)
+    for s in np.unique(first):
+        cols = first == s
+        H[:, cols] = scale_hint_positions(T, sep_index=int(s), source_start=min(1, int(s)),
+                                          mode="align")[:, None]
+    return H
+
+
+_HINT_CHUNK = 1 << 22   # elements of the (T, T, columns) comparison evaluated at once
+
+
+def _count_hinted(body: np.ndarray, offsets, H: np.ndarray) -> np.ndarray:
+    """out[i] = sum over j <= i with H[i] - H[j] in offsets of body[j], per column; (T, B) int32."""
+    T, B = H.shape
+    A = np.broadcast_to(np.asarray(body).astype(np.int32), (T, B))
+    out = np.zeros((T, B), dtype=np.int32)
+    causal = np.tril(np.ones((T, T), dtype=bool))[:, :, None]          # (i, j, 1): j <= i
+    offsets = np.asarray(offsets, dtype=np.int64)
+    step = max(1, _HINT_CHUNK // max(1, T * T))
+    for c in range(0, B, step):
+        Hc = H[:, c: c + step]
+        D = Hc[:, None, :] - Hc[None, :, :]                              # (i, j, b)
+        M = np.isin(D, offsets) & causal
+        out[:, c: c + step] = np.einsum("ijb,jb->ib", M.astype(np.int32), A[:, c: c + step])
+    return out
+
+
 _CMP = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater, "==": np.equal,
         "!=": np.not_equal}
 _POS = {"<=": np.less_equal, "==": np.equal, ">=": np.greater_equal}
@@ -897,6 +986,7 @@ class _Eval:
         self.index = {s: k for k, s in enumerate(p.alphabet)}
         self.pos = np.arange(1, self.T + 1, dtype=np.int32)[:, None]
         self.env: dict[str, np.ndarray] = {}
+        self.H: np.ndarray | None = None          # Scale-Hint positions, computed on first use
         self.table = {
             Ref: lambda e: self.env[e.name],
             Sym: lambda e: self.X == self.index[e.symbol],
@@ -907,12 +997,19 @@ class _Eval:
             And: lambda e: self(e.left) & self(e.right),
             Or: lambda e: self(e.left) | self(e.right),
             Cmp: lambda e: _CMP[e.op](self(e.left), self(e.right)),
-            Count: lambda e: _count(self(e.body), e.rel, self.T),
+            Count: self._count,
             Cond: lambda e: np.where(self(e.test), self(e.then), self(e.other)).astype(np.int32),
             Add: lambda e: np.add(self(e.left), self(e.right), dtype=np.int32),
             Sub: lambda e: np.subtract(self(e.left), self(e.right), dtype=np.int32),
             Const: lambda e: np.int32(e.value),
         }
+
+    def _count(self, e: Count) -> np.ndarray:
+        if isinstance(e.rel, Hinted):
+            if self.H is None:
+                self.H = hint_positions(self.X, self.index.get(HINT_SEPARATOR))
+            return _count_hinted(self(e.body), e.rel.offsets, self.H)
+        return _count(self(e.body), e.rel, self.T)
 
     def __call__(self, e: Expr):
         f = self.table.get(type(e))

@@ -20,23 +20,26 @@ Positions are 1-based and the program reads exactly what the model reads.
 
 Predictions
 -----------
-`predictions()` returns one record per (task, pe) for pe in ("ape", "nope", "rpe"):
+`predictions()` returns one record per (task, pe) for pe in PES = ("ape", "nope", "rpe", "ipe", "sh"):
 * ape: C-RASP[periodic, local] (Huang et al.'s Limit-Transformer conditions PERIODIC and LOCAL);
 * nope: plain C-RASP (no positional predicate and no relation);
 * rpe [derived mapping, not in the paper]: C-RASP[local]. A relative PE adds a term phi(i - j) to the
   attention logits; under the theory's LOCAL condition its support is bounded, and with no absolute
   embedding p_i there is no periodic predicate. Predicted to generalize iff a program without periodic
   predicates is known.
-"ipe" and "sh" are omitted (OMITTED_PES gives the reasons): neither fits the Limit Transformer's
-conditions, so the theory makes no prediction for them.
-
-With `source="paper"` (the default) the APE and NoPE predictions reproduce the Pred column of
-huang2025.md, derived from the canonical programs (the paper-style constructions) and the stored
-negative labels. pelg also found a plain C-RASP program for copy with unique tokens (`copy_unique_nope`:
-count the source tokens before the first occurrence of a, compare with the number of tokens copied so
-far); it is verified like every other program, so C-RASP expressibility alone predicts NoPE to
-generalize there, against the paper's label. That record carries `pelg_program_contradicts_label: True`
-and the alternative program; `predictions(source="pelg")` uses every verified program instead.
+* ipe [pelg extension, not in the paper; IPE as in chen2025.md]: IPE gives one designated relation r(i, j)
+  its own logit term and every other pair a shared one, and no absolute position. Fragment: no periodic
+  predicate and at most ONE distinct relation, local (`i-j in S`) or on Scale-Hint positions
+  (`h(i)-h(j) in S`, the scale-dependent alignment that IPE designates for copy).
+* sh [pelg extension, not in the paper; Scale Hint = RPE on hinted positions, as `sh` in theory.src]: the
+  logit term is phi(h(i) - h(j)) with h = theory.encodings.scale_hint_positions (what `pelg train --pe
+  rope+sh` feeds the model). Fragment: no periodic predicate, any hinted relations (`h(i)-h(j) in S`);
+  on formal languages (no separator) h is the identity, so a local relation is a hinted one.
+Huang et al.'s theorem covers only ape (and nope); for rpe, ipe and sh "a program in the fragment =>
+generalizes" is our extrapolation of it, and the records say so (`mapping`). A "fails" record states its
+basis (`basis`): "paper negative" (the paper's label and reason; for a fragment inside C-RASP[periodic,
+local] it follows from the APE label), "needs periodic" / "needs more relations" (every known program
+uses what the PE lacks) or "no program known" (pelg found none; a conjecture, not a proof).
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ from typing import Callable
 
 import numpy as np
 
-from .crasp import F, Builder, Program, Q, T, all_of, any_of, check, count, encode, mod, run
+from .crasp import F, Builder, Program, Q, T, all_of, any_of, check, count, count_hinted, encode, mod, run
 
 BOS, SEP, EOS = "<bos>", "<sep>", "<eos>"
 LETTERS = tuple(string.ascii_lowercase)
@@ -173,6 +176,25 @@ def copy_unique_nope(n_symbols: int = 150) -> Program:
     return b.program()
 
 
+def copy_hinted(symbols=("a", "b")) -> Program:
+    """Copy with repeated tokens using ONE relation on Scale-Hint positions (pelg extension,
+    C-RASP[hinted]): R = [h(i) - h(j) in {-1, 1}], where target k shares source k's hinted position k.
+    first(j) := in_src & #[R] Q(<bos>) >= 1 marks x_1 (the only source token next to <bos>). At <sep>:
+    NEXT(a) := #[j<=i] (Q(a) & first) >= 1. At y_k the relation sees x_{k-1}, x_{k+1} and y_{k-1} =
+    x_{k-1} (teacher forcing), so #[R] (Q(a) & in_src) - #[R] (Q(a) & in_tgt) = [x_{k+1} = a];
+    <eos> when that difference, summed over symbols, is 0 (k = n)."""
+    b = Builder("copy_hinted", [BOS, SEP, *symbols], copy_hinted.__doc__)
+    seen_sep, in_src, in_tgt, k, n_src = _layout(b)
+    R = (-1, 1)
+    first = b.let("first", in_src & (count_hinted(Q(BOS), R) >= 1))
+    ahead = b.let("ahead", count_hinted(in_src, R) - count_hinted(in_tgt, R))
+    for a in symbols:
+        nxt = b.let(f"next_{_nm(a)}", count_hinted(Q(a) & in_src, R) - count_hinted(Q(a) & in_tgt, R))
+        b.out(a, (Q(SEP) & (count(Q(a) & first) >= 1)) | (in_tgt & (nxt >= 1)))
+    b.out(EOS, (Q(SEP) & count(first).eq(0)) | (in_tgt & ahead.eq(0)))
+    return b.program()
+
+
 def _nm(s: str) -> str:
     return {BOS: "bos", SEP: "sep"}.get(s, s)
 
@@ -225,6 +247,20 @@ def tomita4() -> Program:
     valid = b.let("valid", count(z3).eq(0))
     ends00 = b.let("ends00", count(Q("0"), [0, 1]) >= 2)
     b.out("0", valid & ~ends00)
+    b.out("1", valid)
+    b.out(EOS, valid)
+    return b.program()
+
+
+def tomita4_one_relation() -> Program:
+    """No 000 with a single relation R = [i - j in {0,1}] (what IPE's one designated relation can give):
+    e2(j) := #[R] Q(0) >= 2 (0s at j-1 and j); z3(j) := #[R] e2 >= 2 (0s at j-2, j-1, j);
+    valid := no z3; NEXT(1) = NEXT(<eos>) := valid, NEXT(0) := valid & !e2. C-RASP[local]."""
+    b = Builder("tomita4_one_relation", [BOS, "0", "1"], tomita4_one_relation.__doc__)
+    e2 = b.let("e2", count(Q("0"), [0, 1]) >= 2)
+    z3 = b.let("z3", count(e2, [0, 1]) >= 2)
+    valid = b.let("valid", count(z3).eq(0))
+    b.out("0", valid & ~e2)
     b.out("1", valid)
     b.out(EOS, valid)
     return b.program()
@@ -353,7 +389,7 @@ def _entries() -> list[TaskEntry]:
           nope_reason="the paper's construction is an induction head, whose previous-token step is a LOCAL "
                       "relation; NoPE has no relation",
           params={"n_symbols": 150}),
-        E("h25.copy_repeat", "tokens", "Copy repeat", ("no", "no"),
+        E("h25.copy_repeat", "tokens", "Copy repeat", ("no", "no"), None, (copy_hinted,),
           negative="communication complexity: checking a copy transcript of x in {a,b}^m when one party "
                    "holds x and the other the copy is EQUALITY, rank 2^m (log2 rank linear in the length), "
                    "while every C-RASP[periodic, local] function has O(log N) communication",
@@ -371,7 +407,7 @@ def _entries() -> list[TaskEntry]:
         E("h25.tomita3", "sets", "Tomita 3", ("no", "no"),
           negative="needs the parity of run lengths (an odd run of 1s followed by an odd run of 0s): "
                    + modular.format(m=2), comm=regular_cc),
-        E("h25.tomita4", "sets", "Tomita 4", ("yes", "no"), tomita4,
+        E("h25.tomita4", "sets", "Tomita 4", ("yes", "no"), tomita4, (tomita4_one_relation,),
           nope_reason="detecting 000 needs adjacency (the LOCAL relation i - j in {0,1,2}); plain C-RASP "
                       "has no relation"),
         E("h25.tomita5", "sets", "Tomita 5", ("no", "no"),
@@ -396,15 +432,7 @@ def _entries() -> list[TaskEntry]:
 ENTRIES: tuple[TaskEntry, ...] = tuple(_entries())
 BY_TASK = {e.task: e for e in ENTRIES}
 NEGATIVES = {e.task: e.negative for e in ENTRIES if e.paper[0] == "no"}
-OMITTED_PES = {
-    "ipe": "no C-RASP prediction: IPE's alignment relation (e.g. j = i - n for copy) is neither periodic "
-           "nor local (its offset grows with the instance), so it is outside the Limit Transformer's "
-           "conditions; the theory is silent",
-    "sh": "no C-RASP prediction: Scale Hint re-indexes positions by the instance length n, so the "
-          "positional input of a token depends on n; PERIODIC and LOCAL are stated for fixed absolute "
-          "positions and the theory is silent",
-}
-PES = ("ape", "nope", "rpe")
+PES = ("ape", "nope", "rpe", "ipe", "sh")
 
 
 def build(entry: TaskEntry, which: Callable[..., Program] | None = None, **overrides) -> Program:
@@ -649,6 +677,9 @@ def ledger_inputs(entry: TaskEntry, rng: np.random.Generator, *, exhaustive: int
         for n in lengths:
             srcs.append(list(rng.choice(list(LETTERS), size=max(1, int(n)))))
         srcs = [s for s in srcs if _unique_mode(s)]
+    elif task == "h25.copy_repeat":
+        srcs = list(all_strings("ab", exhaustive))
+        srcs += [list(rng.choice(["a", "b"], size=int(n))) for n in lengths]
     elif task in ("h25.sort", "h25.copy_unique"):
         import itertools
         V = params.get("n_symbols", 150)
@@ -687,8 +718,8 @@ def _describe(name: str, rep: dict) -> str:
     bits = []
     if rep["uses_periodic"]:
         bits.append("periods " + ",".join(map(str, rep["periods"])))
-    if rep["uses_local"]:
-        bits.append(f"offsets <= {rep['max_offset']}")
+    if rep["relations"]:
+        bits.append("relations " + "; ".join(rep["relations"]))
     if not bits:
         bits.append("no positional predicate")
     return f"{rep['fragment']} program {name!r} ({'; '.join(bits)})"
@@ -698,10 +729,62 @@ def ledger_id(task: str) -> str:
     return f"huang2025.crasp.{task.split('.', 1)[1]}"
 
 
+_MAPPING = {
+    "rpe": "rpe -> C-RASP[local] [derived, not in the paper]",
+    "ipe": "ipe -> C-RASP with no periodic predicate and one relation (local or hinted) [pelg extension]",
+    "sh": "sh -> C-RASP with hinted relations, no periodic predicate (RPE on Scale-Hint positions) "
+          "[pelg extension]",
+}
+
+
+def in_fragment(pe: str, rep: dict, kind: str) -> bool:
+    """Does a program with check report `rep` lie in the fragment of `pe` (see the module docstring)?"""
+    if not rep["ok"]:
+        return False
+    if pe == "ape":
+        return rep["huang_class"]
+    if pe == "nope":
+        return rep["nope_compatible"]
+    if rep["uses_periodic"]:
+        return False
+    if pe == "rpe":
+        return not rep["uses_hinted"]
+    if pe == "ipe":
+        return len(rep["relations"]) <= 1
+    if pe == "sh":   # without a separator (formal languages) hinted positions are the positions
+        return kind == "sets" or not rep["uses_local"]
+    raise ValueError(f"unknown PE {pe!r}; valid: {', '.join(PES)}")
+
+
+def _failure(e: TaskEntry, pe: str, names: list[str], frags: dict) -> tuple[str, str]:
+    """(basis, reason) of a "fails" record."""
+    if pe == "nope" and e.paper[0] == "yes":
+        return "no plain program", f"no plain C-RASP program ({e.nope_reason})"
+    if e.paper[0] == "no":
+        if pe in ("ape", "rpe"):
+            return "paper negative", f"no C-RASP[periodic, local] program: {e.negative}"
+        if e.kind == "sets":
+            return "paper negative", ("no separator, so hinted relations are local ones and the PE's fragment "
+                                      f"lies inside C-RASP[periodic, local]: {e.negative}")
+        if e.task == "h25.parity":
+            return "paper negative", ("one output token: from <sep> and the output, a finite hinted offset "
+                                      "reaches only a bounded window of the source, so hinted relations add "
+                                      "O(1) symbols to a C-RASP[local] program and the paper's negative ("
+                                      f"{e.negative}) carries over [pelg argument]")
+        return "no program known", ("no program in the fragment known to pelg [conjecture]; the paper's "
+                                    f"negative is for C-RASP[periodic, local] ({e.negative})")
+    if all(frags[n]["uses_periodic"] for n in names):
+        return "needs periodic", ("every known program uses a periodic predicate and the PE gives no absolute "
+                                  f"position ({e.nope_reason})")
+    return "needs more relations", ("every known program without a periodic predicate uses a relation the PE "
+                                    "does not give (IPE: more than one; SH: a local one across the separator)")
+
+
 def predictions(source: str = "paper") -> list[dict]:
     """One record per (task, pe) for pe in PES; see the module docstring. source="paper": APE / NoPE
     from the canonical programs and the stored negatives (matches huang2025.md's Pred column);
-    source="pelg": every verified program counts (copy unique then generalizes under NoPE)."""
+    source="pelg": every verified program counts (copy unique then generalizes under NoPE). RPE, IPE
+    and SH always use every verified program (they are our mappings, not the paper's labels)."""
     if source not in ("paper", "pelg"):
         raise ValueError(f"unknown source {source!r}; valid: 'paper', 'pelg'")
     records = []
@@ -710,25 +793,18 @@ def predictions(source: str = "paper") -> list[dict]:
         names = list(frags)
         canon = names[0] if e.program else None
         for pe in PES:
-            allowed = {"ape": lambda r: r["ok"],
-                       "nope": lambda r: r["ok"] and r["nope_compatible"],
-                       "rpe": lambda r: r["ok"] and not r["uses_periodic"]}[pe]
-            pool = [canon] if (source == "paper" and pe != "rpe") else names
+            pool = [canon] if (source == "paper" and pe in ("ape", "nope")) else names
             pool = [n for n in pool if n is not None]
-            found = [n for n in pool if allowed(frags[n])]
-            alt_fits = [n for n in names if n != canon and allowed(frags[n])]
+            found = [n for n in pool if in_fragment(pe, frags[n], e.kind)]
+            alt_fits = [n for n in names if n != canon and in_fragment(pe, frags[n], e.kind)]
             if found:
-                pred, reason = "generalizes", (_describe(found[0], frags[found[0]])
-                                               + f", verified in the ledger ({ledger_id(e.task)})")
-            elif e.paper[0] == "no":
-                pred, reason = "fails", f"no C-RASP[periodic, local] program: {e.negative}"
-            elif pe == "nope":
-                pred, reason = "fails", f"no plain C-RASP program ({e.nope_reason})"
-            else:  # rpe without a program free of periodic predicates
-                pred, reason = "fails", ("every known program uses a periodic predicate; C-RASP[local] has "
-                                         "none [derived mapping]")
+                pred, basis = "generalizes", "program"
+                reason = _describe(found[0], frags[found[0]]) + f", verified in the ledger ({ledger_id(e.task)})"
+            else:
+                pred = "fails"
+                basis, reason = _failure(e, pe, names, frags)
             rec = {"task": e.task, "pe": pe, "theory": "crasp", "prediction": pred, "reason": reason,
-                   "fragment": frags[found[0]]["fragment"] if found else "none",
+                   "basis": basis, "fragment": frags[found[0]]["fragment"] if found else "none",
                    "program": found[0] if found else None, "label_source": source}
             if pe in ("ape", "nope"):
                 label = e.paper[0 if pe == "ape" else 1]
@@ -742,6 +818,6 @@ def predictions(source: str = "paper") -> list[dict]:
                                      f"({ledger_id(e.task)}), so C-RASP expressibility alone predicts "
                                      f"'generalizes' (source='pelg')")
             else:
-                rec["mapping"] = "rpe -> C-RASP[local] [derived, not in the paper]"
+                rec["mapping"] = _MAPPING[pe]
             records.append(rec)
     return records

@@ -12,6 +12,9 @@
   local]); "not checkable" where the rank stays bounded (parity, regular languages), i.e. communication
   complexity cannot show the negative.
 * The NoPE "no" of a yes/no task rests on the absence of a plain program (not proven); the entry says so.
+* `huang2025.crasp.ipe_sh` [pelg extension, reconstruction]: the C-RASP predictions for IPE and Scale Hint
+  (theory.crasp_programs, module docstring) are not the paper's; the entry checks that every
+  "generalizes" among them rests on a verified program inside the PE's fragment.
 """
 from __future__ import annotations
 
@@ -138,3 +141,49 @@ def _register(entry: cp.TaskEntry) -> None:
 for _entry in cp.ENTRIES:
     _register(_entry)
 
+
+
+EXTENSION_PES = ("ipe", "sh")
+
+
+@claim(id="huang2025.crasp.ipe_sh", paper="huang2025",
+       wording="A function with a C-RASP[periodic, local] program is predicted to length-generalize "
+               "(the paper's rule, for APE and NoPE), extended by pelg to IPE and Scale Hint.",
+       statement="Every IPE / SH 'generalizes' prediction of `pelg predict --theory crasp` rests on a program "
+                 "that the checker places in the PE's fragment (IPE: no periodic predicate, one relation; "
+                 "SH: hinted relations, no periodic predicate) and whose NEXT outputs match the reference "
+                 "on every tested string; copy with repeated tokens, a paper negative for APE, has such a "
+                 "program (one hinted relation).",
+       check="theory.crasp.check on each program behind a prediction; theory.crasp_programs.verify_entry "
+             "(exhaustive up to length 12 on binary alphabets plus random strings up to 150) on the programs "
+             "that only the extension uses; the others are verified in their per-task entries",
+       reconstruction=True)
+def _ipe_sh() -> Verdict:
+    recs = [r for r in cp.predictions() if r["pe"] in EXTENSION_PES]
+    gen = [r for r in recs if r["prediction"] == "generalizes"]
+    base = {r["program"] for r in cp.predictions() if r["pe"] in ("ape", "nope", "rpe") and r["program"]}
+    own = sorted({(r["task"], r["program"]) for r in gen if r["program"] not in base})
+    checked = []
+    for task, name in own:
+        entry = cp.BY_TASK[task]
+        fn = next(f for f in ([entry.program] if entry.program else []) + list(entry.alternatives)
+                  if f.__name__ == name)
+        checked.append({"task": task, **_verify(entry, fn)})
+    fits = all(cp.in_fragment(r["pe"], cp.fragments(r["task"])[r["program"]], cp.BY_TASK[r["task"]].kind)
+                      for r in gen)
+    bad = [c for c in checked if c["mismatches"] or c["fragment"] == "none"]
+    table = {pe: {"generalizes": sum(r["pe"] == pe and r["prediction"] == "generalizes" for r in recs),
+                  "fails": sum(r["pe"] == pe and r["prediction"] == "fails" for r in recs)}
+             for pe in EXTENSION_PES}
+    ev = {"counts": table, "extension_programs": checked,
+          "bases": sorted({r["basis"] for r in recs}),
+          "copy_repeat": {r["pe"]: r["prediction"] for r in recs if r["task"] == "h25.copy_repeat"}}
+    desc = "; ".join(f"{c['program']} ({c['fragment']}, {c['strings']} strings, {c['mismatches']} wrong)"
+                     for c in checked)
+    counts = ", ".join(f"{pe}: {t['generalizes']} generalize / {t['fails']} fail" for pe, t in table.items())
+    if bad or not fits or not checked:
+        return Verdict("fails", ev, f"an extension program is wrong or outside its fragment: {desc}")
+    return Verdict("holds", ev, f"{counts} over {len(cp.ENTRIES)} tasks; every 'generalizes' rests on a "
+                                f"program in the fragment; programs only the extension uses: {desc}. "
+                                f"Copy repeat (APE/NoPE 'no' in the paper) is predicted to generalize "
+                                f"with IPE and SH.")

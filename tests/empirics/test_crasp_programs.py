@@ -78,6 +78,8 @@ def _exhaustive_tokens(entry, task):
         return [list(t) for n in (3, 6, 9, 12) for t in itertools.product("01", repeat=n)]
     if entry.task == "h25.majority":
         return [list(t) for n in range(1, 8) for t in itertools.product("abc", repeat=n)]
+    if entry.task == "h25.copy_repeat":
+        return [list(t) for n in range(13) for t in itertools.product("ab", repeat=n)]
     if entry.task in ("h25.sort", "h25.copy_unique"):
         syms = task.symbols
         return [list(t) for k in range(len(syms) + 1) for t in itertools.permutations(syms, k)]
@@ -220,7 +222,56 @@ def test_predictions_match_the_paper_labels():
     assert by[("h25.copy_unique", "rpe")]["prediction"] == "generalizes"
     assert by[("h25.aa_star", "rpe")]["prediction"] == "fails"
     assert by[("h25.binary_majority_interleave", "rpe")]["prediction"] == "fails"
-    assert not {"ipe", "sh"} & {r["pe"] for r in recs} and set(cp.OMITTED_PES) == {"ipe", "sh"}
+
+
+def test_ipe_and_sh_predictions_follow_their_fragments():
+    """pelg extension: IPE = no periodic predicate and one relation; SH = hinted relations."""
+    recs = cp.predictions()
+    by = {(r["task"], r["pe"]): r for r in recs}
+    assert {r["pe"] for r in recs} == {"ape", "nope", "rpe", "ipe", "sh"}
+    for task in ROW_TO_TASK.values():
+        for pe in ("ipe", "sh"):
+            r = by[(task, pe)]
+            assert r["mapping"].endswith("[pelg extension]") and r["basis"]
+            if by[(task, "nope")]["prediction"] == "generalizes":   # a plain program fits every fragment
+                assert r["prediction"] == "generalizes", (task, pe)
+            if r["prediction"] == "generalizes":
+                rep = cp.fragments(task)[r["program"]]
+                assert not rep["uses_periodic"]
+                assert len(rep["relations"]) <= 1 if pe == "ipe" else True
+    # copy with repeated tokens: a paper negative for APE, one hinted relation suffices
+    for pe in ("ipe", "sh"):
+        assert by[("h25.copy_repeat", pe)]["prediction"] == "generalizes"
+        assert by[("h25.copy_repeat", pe)]["program"] == "copy_hinted"
+    assert by[("h25.copy_repeat", "ape")]["prediction"] == "fails"
+    assert by[("h25.tomita4", "ipe")]["program"] == "tomita4_one_relation"     # tomita4 itself uses two
+    assert by[("h25.copy_unique", "ipe")]["program"] == "copy_unique"          # one local relation
+    assert by[("h25.copy_unique", "sh")]["program"] == "copy_unique_nope"      # local: not on hinted positions
+    for task in ("h25.aa_star", "h25.abab_star", "h25.binary_majority_interleave"):
+        assert by[(task, "ipe")]["basis"] == by[(task, "sh")]["basis"] == "needs periodic"
+    for task in ("h25.tomita3", "h25.z012_02", "h25.parity"):
+        assert by[(task, "sh")]["prediction"] == "fails" and by[(task, "sh")]["basis"] == "paper negative"
+    assert by[("h25.addition", "sh")]["basis"] == "no program known"
+
+
+def test_hinted_copy_needs_the_hint():
+    """Negative control: the same program with its hinted relation read as a local one is wrong."""
+    from theory.crasp import Count, Hinted, Local, Program
+
+    def unhint(e):
+        if isinstance(e, Count):
+            rel = Local(tuple(abs(d) for d in e.rel.offsets)) if isinstance(e.rel, Hinted) else e.rel
+            return Count(unhint(e.body), rel)
+        if hasattr(e, "__dataclass_fields__"):
+            return type(e)(*[unhint(getattr(e, f)) for f in e.__dataclass_fields__])
+        return e
+
+    p = cp.copy_hinted()
+    q = Program(p.name, p.alphabet, tuple((n, unhint(e)) for n, e in p.defs),
+                tuple((a, unhint(e)) for a, e in p.outputs))
+    pairs = [(list(t), list(t)) for t in itertools.product("ab", repeat=6)]
+    assert cp.verify_tokens(p, pairs)["mismatches"] == 0
+    assert cp.verify_tokens(q, pairs)["mismatches"] > 0
 
 
 def test_the_disagreement_is_flagged_and_the_pelg_source_follows_the_programs():
@@ -230,7 +281,7 @@ def test_the_disagreement_is_flagged_and_the_pelg_source_follows_the_programs():
     assert paper[("h25.copy_unique", "nope")]["pelg_alternative"] == "copy_unique_nope"
     pelg = {(r["task"], r["pe"]): r for r in cp.predictions(source="pelg")}
     assert pelg[("h25.copy_unique", "nope")]["prediction"] == "generalizes"
-    changed = [k for k in paper if paper[k]["prediction"] != pelg[k]["prediction"]]
+    changed = [k for k in paper if paper[k]["prediction"] != pelg[k]["prediction"]]   # ipe/sh: same pool
     assert changed == [("h25.copy_unique", "nope")]
     with pytest.raises(ValueError):
         cp.predictions(source="nonsense")

@@ -10,11 +10,19 @@ import pytest
 from theory import commcomplexity as cc
 from theory import crasp_programs as cp
 from theory.crasp import (
-    Add, And, Builder, Cmp, Const, Count, CRaspError, Cond, Local, ModRel, Not, Or, Periodic, PosCmp, Program,
+    Add, And, Builder, Cmp, Const, Count, CRaspError, Cond, Hinted, Local, ModRel, Not, Or, Periodic, PosCmp, Program,
     Q, Ref, Sub, Sym, TrueB, check, count, count_mod, desugar, encode, evaluate, mod, parse_expr,
     parse_program, pos, print_program, run, types)
 
-ALPHABET = ("<bos>", "a", "b", "c")
+ALPHABET = ("<bos>", "a", "b", "c", "<sep>")
+
+
+def hinted_position(s: list[str], i: int) -> int:
+    """Scale-Hint position of 1-based position i, written out independently of theory.encodings: <bos> is
+    0, positions up to the first <sep> keep their 0-based index t, after it target k gets k = t - sep."""
+    t = i - 1
+    sep = s.index("<sep>") if "<sep>" in s else len(s)
+    return t if t <= sep else t - sep
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -49,6 +57,8 @@ def naive(p: Program, s: list[str]) -> dict[str, list]:
                     return True
                 if isinstance(e.rel, Local):
                     return (i - j) in e.rel.offsets
+                if isinstance(e.rel, Hinted):
+                    return hinted_position(s, i) - hinted_position(s, j) in e.rel.offsets
                 return (i - j) % e.rel.period in e.rel.residues
             return sum(1 for j in range(1, i + 1) if rel(j) and ev(e.body, j))
         if t is Cond:
@@ -110,9 +120,10 @@ def random_program(rng: np.random.Generator, n_defs: int = 6, allow_bad: bool = 
         if o == "ref" and not names("count"):
             o = "count"
         if o == "count":
-            k = rng.integers(3 if allow_bad else 2)
-            rel = None if k == 0 else (Local(tuple(sorted(set(int(x) for x in rng.integers(0, 4, size=2)))))
-                                       if k == 1 else ModRel(int(rng.integers(1, 4)), (0,)))
+            k = rng.integers(4 if allow_bad else 3)
+            rel = [None, Local(tuple(sorted(set(int(x) for x in rng.integers(0, 4, size=2))))),
+                   Hinted(tuple(sorted(set(int(x) for x in rng.integers(-3, 4, size=2))))),
+                   ModRel(int(rng.integers(1, 4)), (0,))][k]
             return Count(boolean(max(d - 1, 0)), rel)
         if o == "const":
             return Const(int(rng.integers(0, 4)))
@@ -271,6 +282,7 @@ def test_parser_precedence_and_comments():
                     Count(And(Sym("a"), Periodic(3, (0, 1))), Local((0, 2))))
     assert parse_expr("Q(a) ? 1 : 2 + 3") == Cond(Sym("a"), Const(1), Add(Const(2), Const(3)))
     assert parse_expr("#[j<=i, i-j mod 2 in {1}] true") == Count(TrueB(), ModRel(2, (1,)))
+    assert parse_expr("#[j<=i, h(i) - h(j) in {-1, 1}] Q(a)") == Count(Sym("a"), Hinted((-1, 1)))
     p = parse_program("# header comment\nprogram x\nalphabet <bos> 149 +\n"
                       "# a comment\nn := #[j<=i] Q(149)\nNEXT(+) := n >= 1\n")
     assert p.alphabet == ("<bos>", "149", "+") and p.output_symbols == ("+",)
@@ -287,6 +299,7 @@ def test_parser_precedence_and_comments():
     "alphabet a\nNEXT(a) := Q(a)",                         # no program line
     "program x\nalphabet a\nNEXT(a) := Q(a) $ Q(a)",       # unknown character
     "program x\nalphabet a\ntrue := Q(a)",                 # keyword as a name
+    "program x\nalphabet a\nNEXT(a) := #[j<=i, h(i)-h(j) mod 2 in {1}] Q(a) >= 1",   # hinted mod
 ])
 def test_malformed_text_is_rejected(text):
     with pytest.raises(CRaspError):
@@ -311,6 +324,12 @@ def test_checker_fragments():
     assert r.ok and r.uses_local and not r.uses_periodic
     both = _one(And(Periodic(2, (0,)), Cmp(">=", Count(Sym("a"), Local((1,))), Const(1))))
     assert check(both).fragment == "C-RASP[periodic, local]"
+    r = check(cp.copy_hinted())
+    assert r.ok and not r.huang_class and r.fragment == "C-RASP[hinted]"
+    assert r.relations == ("h(i)-h(j) in {-1,1}",) and not r.nope_compatible
+    assert check(cp.tomita4()).relations == ("i-j in {0,1,2}", "i-j in {0,1}")
+    assert check(cp.tomita4_one_relation()).relations == ("i-j in {0,1}",)
+    assert check(both).huang_class
 
 
 @pytest.mark.parametrize("expr, message", [
@@ -321,6 +340,8 @@ def test_checker_fragments():
     (Cmp(">=", Count(Sym("a"), Local((-1,))), Const(1)), "negative offset"),
     (Cmp(">=", Count(Sym("a"), Local((1.5,))), Const(1)), "finite set of integers"),
     (Cmp(">=", Count(Sym("a"), ModRel(2, (0,))), Const(1)), "unbounded support"),
+    (Cmp(">=", Count(Sym("a"), Hinted(())), Const(1)), "non-empty finite set"),
+    (Cmp(">=", Count(Sym("a"), Hinted((1, 1))), Const(1)), "repeat an offset"),
     (Cmp(">=", Count(Sym("a")), Const(-1)), "non-negative"),
     (And(Sym("a"), Count(Sym("a"))), "type error"),
 ])
@@ -427,3 +448,9 @@ def test_huang2025_ledger_entries():
     assert got["huang2025.crasp.aa_star"]["verdict"] == "holds"
     assert got["huang2025.crasp.tomita5"]["verdict"] == "not checkable"
     assert all(r["seconds"] < 5 for r in got.values())
+    ext = run_claims(ids=["huang2025.crasp.ipe_sh"])[0]
+    assert ext["verdict"] == "holds" and ext["reconstruction"]
+    assert ext["evidence"]["copy_repeat"] == {"ipe": "generalizes", "sh": "generalizes"}
+    assert {c["program"] for c in ext["evidence"]["extension_programs"]} == {
+        "copy_hinted", "tomita4_one_relation", "copy_unique_nope"}
+    assert all(c["mismatches"] == 0 for c in ext["evidence"]["extension_programs"])
