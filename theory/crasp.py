@@ -954,22 +954,24 @@ def hint_positions(XT: np.ndarray, sep: int | None) -> np.ndarray:
     return H
 
 
-_HINT_CHUNK = 1 << 22   # elements of the (T, T, columns) comparison evaluated at once
-
-
 def _count_hinted(body: np.ndarray, offsets, H: np.ndarray) -> np.ndarray:
-    """out[i] = sum over j <= i with H[i] - H[j] in offsets of body[j], per column; (T, B) int32."""
+    """out[i] = sum over j <= i with H[i] - H[j] in offsets of body[j], per column; (T, B) int32.
+    One pass over positions keeps, per column, the running sum of body by hinted value (acc[b, v]);
+    position i is added before it is read, so j = i counts."""
     T, B = H.shape
     A = np.broadcast_to(np.asarray(body).astype(np.int32), (T, B))
     out = np.zeros((T, B), dtype=np.int32)
-    causal = np.tril(np.ones((T, T), dtype=bool))[:, :, None]          # (i, j, 1): j <= i
-    offsets = np.asarray(offsets, dtype=np.int64)
-    step = max(1, _HINT_CHUNK // max(1, T * T))
-    for c in range(0, B, step):
-        Hc = H[:, c: c + step]
-        D = Hc[:, None, :] - Hc[None, :, :]                              # (i, j, b)
-        M = np.isin(D, offsets) & causal
-        out[:, c: c + step] = np.einsum("ijb,jb->ib", M.astype(np.int32), A[:, c: c + step])
+    if T == 0 or B == 0:
+        return out
+    V = int(H.max()) + 1
+    acc = np.zeros((B, V), dtype=np.int32)
+    cols = np.arange(B)
+    for i in range(T):
+        acc[cols, H[i]] += A[i]
+        for d in offsets:
+            v = H[i] - d
+            inside = (v >= 0) & (v < V)
+            out[i] += np.where(inside, acc[cols, np.clip(v, 0, V - 1)], 0)
     return out
 
 
