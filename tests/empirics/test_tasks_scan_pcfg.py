@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 import tomllib
 from collections import Counter, deque
 from importlib import resources
@@ -147,12 +146,9 @@ def test_scan_unknown_format_and_split_raise():
         scan.ScanTask(split="simple")
 
 
-def test_scan_pool_is_cached_and_fast():
+def test_scan_pool_is_cached():
     scan._commands.cache_clear()
     scan._by_length.cache_clear()
-    start = time.perf_counter()
-    scan._by_length()
-    assert time.perf_counter() - start < 1.0
     assert scan._by_length() is scan._by_length()
 
 
@@ -344,15 +340,6 @@ def test_pcfg_bad_options_raise():
         pcfg.PcfgTask(p_unary=1.0)
     with pytest.raises(PelgError, match="min_arg"):
         pcfg.PcfgTask(min_arg=3, max_arg=2)
-
-
-def test_pcfg_generation_is_fast():
-    task = pcfg.TASKS["k23.pcfg"]()
-    rng = np.random.default_rng(0)
-    start = time.perf_counter()
-    for n in rng.integers(1, 9, size=5000):
-        task.sample(rng, int(n))
-    assert time.perf_counter() - start < 2.0          # about 0.2 s here: 100K examples in seconds
 
 
 # ---- the protocol file -------------------------------------------------------------------------------

@@ -445,7 +445,6 @@ def test_huang2025_ledger_entries():
     assert got["huang2025.crasp.parity"]["verdict"] == "not checkable"
     assert got["huang2025.crasp.aa_star"]["verdict"] == "holds"
     assert got["huang2025.crasp.tomita5"]["verdict"] == "not checkable"
-    assert all(r["seconds"] < 5 for r in got.values())
     ext = run_claims(ids=["huang2025.crasp.ipe_sh"])[0]
     assert ext["verdict"] == "holds" and ext["reconstruction"]
     assert ext["evidence"]["copy_repeat"] == {"ipe": "generalizes", "sh": "generalizes"}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -27,9 +26,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def records():
-    start = time.perf_counter()
-    recs = {r["id"]: r for r in run_claims(ids=list(EXPECTED))}
-    return recs, time.perf_counter() - start
+    return {r["id"]: r for r in run_claims(ids=list(EXPECTED))}, None
 
 
 def test_every_entry_is_registered_and_returns_a_valid_verdict(records):
@@ -62,11 +59,6 @@ def test_key_numbers(records):
     assert recs["li2025.decay.vanishing"]["evidence"]["d64_n_max64"]["first_exact_zero_from"] == 7 * 64
     assert recs["li2025.learned.extrapolation"]["evidence"]["distinct_encodings_pos_n_max_minus_1_to_4n_max_last_row"] == 1
     assert recs["li2025.universal_approximation"]["evidence"]["polynomial_gap_at_n_plus_1"] == 40320
-
-
-def test_ledger_is_fast(records):
-    _, seconds = records
-    assert seconds < 10.0
 
 
 def test_gradient_demo_rows_beyond_training_never_move():
