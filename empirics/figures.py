@@ -22,9 +22,10 @@ def save_figure(fig, path: Path) -> None:
 def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]], path: Path, *,
                           ylabel: str, title: str, baseline: tuple[list, list] | None = None,
                           baseline_label: str = "", paper_points: dict[str, tuple[int, float]] | None = None,
-                          train_length: int | None = None) -> None:
+                          train_length: int | None = None, yscale: str = "log") -> None:
     """One panel per setting; in each, one line per PE through the seed means, with every seed drawn as
-    a faint dot: panels[setting][pe] = (lengths, means, per-length lists of seed values). Log-scale y;
+    a faint dot: panels[setting][pe] = (lengths, means, per-length lists of seed values). Log-scale y
+    unless `yscale` says otherwise;
     optional dashed baseline, and the paper's published points as stars in the PE's colour."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.6, 4), sharey=True, squeeze=False)
     for ax, (setting, lines) in zip(axes[0], panels.items()):
@@ -40,7 +41,7 @@ def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]],
             ax.plot(*baseline, "k--", lw=1, label=baseline_label)
         if train_length is not None:
             ax.axvline(train_length, color="grey", lw=0.8, ls=":")
-        ax.set_yscale("log")
+        ax.set_yscale(yscale)
         ax.set_xlabel("test length N")
         ax.set_title(f"{title} ({setting})")
         ax.grid(alpha=0.3, which="both")

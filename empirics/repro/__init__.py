@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..errors import unknown
-from . import li2025
+from . import huang2025, li2025
 
-REPROS = {"li2025": li2025.run}
+REPROS = {"li2025": li2025.run, "huang2025": huang2025.run}
 
 
 def get_repro(name: str):
