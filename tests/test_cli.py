@@ -48,7 +48,7 @@ def test_train_prints_buckets_and_writes_checkpoint(capsys, tmp_path):
     (["train", "--task", "copy", "--pe-opt", "nosuch=1"], "unknown option for PE 'nope' 'nosuch'"),
     (["train", "--task", "copy", "--pe", "rope", "--pe-opt", "layout=diagonal"], "layout"),
     (["train", "--task", "copy", "--device", "tpu"], "unknown device 'tpu'"),
-    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: li2025"),
+    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: huang2025, li2025"),
     (["repro", "li2025", "--profile", "huge"], "unknown profile 'huge'; valid: full, quick, smoke"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, needle):
