@@ -46,5 +46,10 @@ def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]],
         ax.set_title(f"{title} ({setting})")
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    legend: dict = {}   # every line of every panel, once (a PE may be missing from the last panel)
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    axes[0][-1].legend(list(legend.values()), list(legend), fontsize=7, loc="upper left",
+                       bbox_to_anchor=(1.02, 1.0))
     save_figure(fig, path)
