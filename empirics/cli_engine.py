@@ -2,7 +2,6 @@
 the `pelg` parser (empirics/cli.py); `python -m empirics.cli_engine ...` runs them on their own."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 

@@ -21,22 +21,20 @@ import time
 import traceback
 
 from .errors import PelgError, unknown
+from .threads import torch_threads
 
 EXECUTORS = ("local", "ray")
 
 
 def run_job(job: dict) -> dict:
     """Train one run: job = {"hash", "config" (TrainConfig dict), "out_dir", "threads"}."""
-    import torch
-
-    if job.get("threads"):
-        torch.set_num_threads(int(job["threads"]))
     from . import train as training
 
     start = time.time()
     try:
         cfg = training.TrainConfig.from_dict(job["config"])
-        result = training.train(cfg, out_dir=job["out_dir"], progress=False)
+        with torch_threads(job.get("threads")):   # the caller's setting comes back (inline executor)
+            result = training.train(cfg, out_dir=job["out_dir"], progress=False)
     except PelgError as e:  # RunFailed (NaN/Inf loss, with its step) or a run-time bad input
         return {"hash": job["hash"], "status": "failed", "error": _one_line(e), "step": getattr(e, "step", None),
                 "wall_seconds": time.time() - start}

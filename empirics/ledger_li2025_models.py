@@ -17,12 +17,13 @@ import itertools
 import math
 import tempfile
 import warnings
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .threads import torch_threads
 from scipy.stats import rankdata, spearmanr
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -54,18 +55,6 @@ N_POINTS = 3          # inputs per model at which Jacobians are measured and bou
 N_POINTS_TEST = 2     # the same at the longest test length
 ALIBI_QUERIES = 12    # queries per (layer, head, test length)
 SEED = 0
-
-
-@contextmanager
-def torch_threads(n: int = 1):
-    """Run with n intra-op threads, then restore the caller's setting. These models are tiny: on a busy
-    2-core machine one thread is many times faster than two (see tests/empirics/conftest.py)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _config(p: dict, pe: str) -> TrainConfig:

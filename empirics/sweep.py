@@ -42,6 +42,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import PelgError, unknown
+from .threads import torch_threads
 from .store import (DEFAULT_STALE_AFTER, Store, canonical_config, config_hash, git_commit, new_worker_id,
                     retire_worker_id)
 
@@ -277,18 +278,12 @@ def dry_check(configs: list[dict]) -> None:
     """Build each distinct model once and run one forward pass at the longest length of every length range
     it will see (training and each evaluation bucket): impossible lengths, an APE asked beyond its table,
     a position scheme that cannot reach a length... raise here, before any training."""
-    import torch
-
     from .train import resolve_device
 
     for device in sorted({d.get("device", "auto") for d in configs}):
         resolve_device(device)  # "cuda" on a machine without a GPU fails here, not in every run
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny forward passes; starting a thread pool costs seconds here
-    try:
+    with torch_threads(1):  # tiny forward passes; starting a thread pool costs seconds here
         _dry_check(configs)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _dry_check(configs: list[dict]) -> None:

@@ -6,7 +6,6 @@ import os
 import time
 import tomllib
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 

@@ -1,6 +1,5 @@
 """Every registered task-split: its protocol exists, each split generates, every example passes the
 task's oracle, and lengths fall in the protocol's ranges (issue #3's "done when")."""
-import numpy as np
 import pytest
 
 from empirics.datasets import SPLITS, example_row, generate_split

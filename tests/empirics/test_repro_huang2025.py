@@ -70,3 +70,20 @@ def test_lengths_and_configs():
     assert cfg["position_offset_max"] == 160 and cfg["model"]["pe_options"] == {"max_positions": 160}
     with pytest.raises(PelgError, match="alibi"):
         h.build_configs({**p, "pes": ["alibi"]})
+
+
+def test_an_inline_run_gives_the_callers_thread_count_back():
+    """run_many with one worker trains in this process; torch's thread count (which changes results
+    in the last bits) must come back, or later runs in the same process would differ."""
+    import torch
+
+    from empirics.repro.common import run_many
+    p = load_protocol("huang2025", "smoke")
+    cfg = dict(h.build_configs(p))[("h25.binary_majority", "nope", 0)]
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        run_many([cfg], workers=1, log=lambda *_: None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -11,7 +11,7 @@ from theory import crasp_programs as cp
 from theory.crasp import (
     Add, And, Builder, Cmp, Const, Count, CRaspError, Cond, Hinted, Local, ModRel, Not, Or, Periodic, PosCmp, Program,
     Q, Ref, Sub, Sym, TrueB, check, count, count_mod, desugar, encode, evaluate, mod, parse_expr,
-    parse_program, pos, print_program, run, types)
+    parse_program, pos, print_program, types)
 
 ALPHABET = ("<bos>", "a", "b", "c", "<sep>")
 
