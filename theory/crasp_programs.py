@@ -40,6 +40,14 @@ generalizes" is our extrapolation of it, and the records say so (`mapping`). A "
 basis (`basis`): "paper negative" (the paper's label and reason; for a fragment inside C-RASP[periodic,
 local] it follows from the APE label), "needs periodic" / "needs more relations" (every known program
 uses what the PE lacks) or "no program known" (pelg found none; a conjecture, not a proof).
+
+With `source="paper"` (the default) the APE and NoPE predictions reproduce the Pred column of
+huang2025.md, derived from the canonical programs (the paper-style constructions) and the stored
+negative labels. pelg also found a plain C-RASP program for copy with unique tokens (`copy_unique_nope`:
+count the source tokens before the first occurrence of a, compare with the number of tokens copied so
+far); it is verified like every other program, so C-RASP expressibility alone predicts NoPE to
+generalize there, against the paper's label. That record carries `pelg_program_contradicts_label: True`
+and the alternative program; `predictions(source="pelg")` uses every verified program instead.
 """
 from __future__ import annotations
 
@@ -365,6 +373,11 @@ class TaskEntry:
     params: dict = field(default_factory=dict)
 
     @property
+    def programs(self) -> list[Callable[..., Program]]:
+        """The canonical program (if any), then the alternatives."""
+        return ([self.program] if self.program else []) + list(self.alternatives)
+
+    @property
     def short(self) -> str:
         return self.task.split(".", 1)[1]
 
@@ -452,7 +465,7 @@ def fragments(task: str) -> dict[str, dict]:
     e = BY_TASK[task]
     small = {"n_symbols": 4} if "n_symbols" in e.params else {}
     out = {}
-    for fn in ([e.program] if e.program else []) + list(e.alternatives):
+    for fn in e.programs:
         p = build(e, fn, **small)
         out[p.name] = check(p).as_dict()
     return out
@@ -789,7 +802,7 @@ def predictions(source: str = "paper") -> list[dict]:
         raise ValueError(f"unknown source {source!r}; valid: 'paper', 'pelg'")
     records = []
     for e in ENTRIES:
-        frags = fragments(e.task) if (e.program or e.alternatives) else {}
+        frags = fragments(e.task)
         names = list(frags)
         canon = names[0] if e.program else None
         for pe in PES:

@@ -3,13 +3,16 @@ processes, summary statistics and markdown tables."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import tomllib
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import PelgError, unknown
+from ..fileio import write_json, write_text
 
 PROFILES = ("smoke", "quick", "full")
 
@@ -79,3 +82,31 @@ def replace_block(text: str, key: str, body: str) -> str:
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
+PAPER_REPRO = Path("paper_repro.md")
+
+
+def check_publishable(block: str) -> None:
+    """Before any training: --publish needs ./paper_repro.md with the paper's table block."""
+    if not PAPER_REPRO.is_file():
+        raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
+    replace_block(PAPER_REPRO.read_text(), block, "")
+
+
+def save_outputs(out_dir: Path, keys, results, record: dict, table: str, render, figure: str, *,
+                 publish: bool, block: str, record_name: str | None) -> None:
+    """Write results.json (one row per run), summary.json (`record`), table.md and the figure (`render(path)`)
+    into out_dir; with `publish`, also the table block of ./paper_repro.md, ./figures/<figure> and, given
+    `record_name`, the recorded summary empirics/repro/results/<record_name> that ledger entries read."""
+    out_dir = Path(out_dir)
+    write_json(out_dir / "results.json", [{"key": list(k), **r} for k, r in zip(keys, results)])
+    write_json(out_dir / "summary.json", record)
+    write_text(out_dir / "table.md", table + "\n")
+    render(out_dir / figure)
+    if publish:
+        write_text(PAPER_REPRO, replace_block(PAPER_REPRO.read_text(), block, table))
+        Path("figures").mkdir(exist_ok=True)
+        shutil.copyfile(out_dir / figure, Path("figures") / figure)
+        if record_name:
+            write_json(Path("empirics/repro/results") / record_name, record)

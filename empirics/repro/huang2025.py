@@ -20,19 +20,17 @@ training lengths is at least `generalizes_at`, "fails" below it, "not fit" when 
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from theory import crasp_programs as cp
 
 from ..errors import PelgError
 from ..evaluate import bucket_label
-from ..fileio import write_json, write_text
 from ..figures import plot_metric_vs_length
 from ..protocols_train import in_distribution_accuracy, select_seeds
 from ..tasks import get_task
 from ..tasks.protocols import task_protocol
-from .common import load_protocol, markdown_table, mean_std, replace_block, run_many
+from .common import check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs
 
 PAPER = "huang2025"
 FIGURE = "huang2025_accuracy_by_bin.png"
@@ -203,25 +201,14 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     """Run the protocol; write results.json, summary.json, table.md and the figure into out_dir; with
     `publish`, also update ./paper_repro.md and ./figures/ (run from the repository root)."""
     p = load_protocol(PAPER, profile)
-    doc = Path("paper_repro.md")
-    if publish:
-        if not doc.is_file():
-            raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
-        replace_block(doc.read_text(), "huang2025-table", "")
-    out_dir = Path(out_dir)
+    if publish:  # check before hours of training, not after
+        check_publishable("huang2025-table")
     keys, results = run_rounds(p, workers or p.get("workers", 1), device, log)
     summary = summarize(p, keys, results)
     table = render_markdown(p, summary)
-    write_json(out_dir / "results.json", [{"key": list(k), **r} for k, r in zip(keys, results)])
-    write_json(out_dir / "summary.json", {"protocol": p, "summary": summary, "scorecard": scorecard(summary)})
-    write_text(out_dir / "table.md", table + "\n")
-    render_figure(p, summary, out_dir / FIGURE)
-    if publish:
-        write_text(doc, replace_block(doc.read_text(), "huang2025-table", table))
-        Path("figures").mkdir(exist_ok=True)
-        shutil.copyfile(out_dir / FIGURE, Path("figures") / FIGURE)
-        if profile == "quick":
-            write_json(Path("empirics/repro/results/huang2025_quick.json"),
-                       {"protocol": p, "summary": summary, "scorecard": scorecard(summary)})
+    score = scorecard(summary)
+    save_outputs(out_dir, keys, results, {"protocol": p, "summary": summary, "scorecard": score}, table,
+                 lambda path: render_figure(p, summary, path), FIGURE, publish=publish,
+                 block="huang2025-table", record_name="huang2025_quick.json" if profile == "quick" else None)
     log(table)
-    return {"summary": summary, "table": table, "out_dir": str(out_dir), "scorecard": scorecard(summary)}
+    return {"summary": summary, "table": table, "out_dir": str(out_dir), "scorecard": score}

@@ -9,15 +9,12 @@ zero predictor, whose MSE is exact: E[y_t^2] = Var(x)/t = 1/(3t) for the running
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import PelgError
 from ..figures import plot_metric_vs_length
-from ..fileio import write_json, write_text
-from .common import load_protocol, markdown_table, mean_std, replace_block, run_many
+from .common import check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs
 
 PAPER = "li2025"
 PAPER_PES = ("sinusoidal", "alibi", "wavelet", "legendre")
@@ -115,26 +112,16 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     """Run the protocol, write results.json, summary.json, table.md and the figure into out_dir; with
     `publish`, also update ./paper_repro.md and ./figures/ (run from the repository root)."""
     p = load_protocol(PAPER, profile)
-    doc = Path("paper_repro.md")
     if publish:  # check before hours of training, not after
-        if not doc.is_file():
-            raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
-        replace_block(doc.read_text(), "li2025-table", "")
-    out_dir = Path(out_dir)
+        check_publishable("li2025-table")
     keys, configs = zip(*build_configs(p))
     log(f"li2025 {profile}: {len(configs)} runs -> {out_dir}")
     results = run_many(list(configs), workers or p.get("workers", 1), device=device, log=log)
     summary = summarize(p, keys, results)
     table = render_markdown(p, summary)
-    write_json(out_dir / "results.json", [{"key": list(k), **r} for k, r in zip(keys, results)])
-    write_json(out_dir / "summary.json", {"protocol": p, "summary": summary})
-    write_text(out_dir / "table.md", table + "\n")
-    render_figure(p, summary, out_dir / FIGURE)
-    if publish:
-        write_text(doc, replace_block(doc.read_text(), "li2025-table", table))
-        Path("figures").mkdir(exist_ok=True)
-        shutil.copyfile(out_dir / FIGURE, Path("figures") / FIGURE)
-        if profile == "quick":  # the recorded numbers behind ledger entry li2025.experiment.table5
-            write_json(Path("empirics/repro/results/li2025_quick.json"), {"protocol": p, "summary": summary})
+    # the quick profile's summary is the recorded evidence of ledger entry li2025.experiment.table5
+    save_outputs(out_dir, keys, results, {"protocol": p, "summary": summary}, table,
+                 lambda path: render_figure(p, summary, path), FIGURE, publish=publish,
+                 block="li2025-table", record_name="li2025_quick.json" if profile == "quick" else None)
     log(table)
     return {"summary": summary, "table": table, "out_dir": str(out_dir)}

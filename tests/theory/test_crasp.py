@@ -262,7 +262,7 @@ def test_random_programs_round_trip(seed):
 def test_library_programs_round_trip():
     small = {"n_symbols": 6}
     for e in cp.ENTRIES:
-        for fn in ([e.program] if e.program else []) + list(e.alternatives):
+        for fn in e.programs:
             p = cp.build(e, fn, **(small if "n_symbols" in e.params else {}))
             assert parse_program(print_program(p)) == p, p.name
 
