@@ -1,4 +1,4 @@
-"""Benchmark: the C-RASP interpreter (theory.crasp.run) on 10,000 strings of length 150 (issue #5's target:
+"""Benchmark: the C-RASP interpreter (theory.huang2025.crasp.run) on 10,000 strings of length 150 (issue #5's target:
 about a second), per program of the library, including the Scale-Hint relation of the IPE/SH extension.
 
 Usage: python bench/crasp_interpreter.py [--batch 10000] [--length 150] [--repeats 3]
@@ -14,8 +14,8 @@ import numpy as np
 
 from empirics.fileio import write_json
 from empirics.train import environment
-from theory import crasp_programs as cp
-from theory.crasp import check, encode, run
+from theory.huang2025 import programs as cp
+from theory.huang2025.crasp import check, encode, run
 
 # (label, program, how a random input row is built: "language" = <bos> + symbols, "copy" = <bos> src <sep> src)
 CASES = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_engine import add_parsers as add_engine_parsers
+from empirics.engine.cli import add_parsers as add_engine_parsers
 from .errors import PelgError, require_positive, unknown
 
 
@@ -107,7 +107,7 @@ def cmd_train(args) -> None:
 def cmd_claims(args) -> None:
     import json
 
-    from . import ledger
+    from empirics.evidence import ledger
 
     records = ledger.run(paper=args.paper, ids=args.id)
     if args.id and len(records) < len(set(args.id)):
@@ -135,7 +135,7 @@ def cmd_claims(args) -> None:
             f"{v} {sum(r['verdict'] == v for r in records)}" for v in sorted({r['verdict'] for r in records})))
 
 
-PREDICTORS = {"crasp": "theory.crasp_programs", "src": "theory.src", "lrc": "theory.pola"}
+PREDICTORS = {"crasp": "theory.huang2025.programs", "src": "theory.chen2025.src", "lrc": "theory.chen2025.pola"}
 
 
 def cmd_predict(args) -> None:

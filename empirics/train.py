@@ -11,7 +11,7 @@ The papers' protocol options (defaults keep plain training):
   final metrics from the best validation checkpoint (`select_best`).
 - Huang et al. 2025: the position-offset trick (`position_offset_max`), the R_pos regularizer
   (`rpos_lambda`, backpropagated), early stop at 100% in-distribution accuracy (`early_stop`).
-Seed and hyperparameter selection and MRR are in `empirics.protocols_train`.
+Seed and hyperparameter selection and MRR are in `empirics.analysis.selection`.
 """
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from typing import Callable
 
 VERDICTS = ("holds", "fails", "ill-posed", "holds with correction", "not checkable")
 PAPERS = ("li2025", "kazemnejad2023", "huang2025", "chen2025")
-THEORY_MODULES: tuple[str, ...] = ("theory.ledger_k23", "theory.ledger_li2025", "theory.ledger_huang2025",
-                                    "theory.ledger_chen2025")
+THEORY_MODULES: tuple[str, ...] = ("theory.kazemnejad2023.ledger", "theory.li2025.ledger", "theory.huang2025.ledger",
+                                    "theory.chen2025.ledger")
 
 
 @dataclass

@@ -8,12 +8,12 @@ learned APE; Scale Hint only on tasks with a separator (not the formal languages
 reported, the paper drops failures silently); AdamW with weight decay and linear decay.
 
 Deviations, stated in every table: one fixed model per profile instead of the paper's hyperparameter
-sweep (empirics.protocols_train.select_config implements the rule; the sweep is a `pelg sweep` away), and
+sweep (empirics.analysis.selection.select_config implements the rule; the sweep is a `pelg sweep` away), and
 in the smoke and quick profiles shorter lengths (train up to `train_max`, bins of the same width above it),
 fewer steps and a lower success bar. Quick runs on two CPU cores; full is the paper's lengths and step
 budget, meant for a GPU.
 
-Predicted vs observed: the C-RASP prediction of theory.crasp_programs for the PE's theory class (learned ->
+Predicted vs observed: the C-RASP prediction of theory.huang2025.programs for the PE's theory class (learned ->
 APE, nope -> NoPE, rope -> RPE, rope+sh -> SH; the last two are pelg's mapping, see paper_repro.md);
 observed "generalizes" when the mean exact match over the successful seeds on the first bin above the
 training lengths is at least `generalizes_at`, "fails" below it, "not fit" when no seed reached the bar.
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from theory import crasp_programs as cp
+from theory.huang2025 import programs as cp
 
 from ..errors import PelgError
 from ..evaluate import bucket_label
-from ..figures import plot_metric_vs_length
-from ..protocols_train import in_distribution_accuracy, select_seeds
+from empirics.plots.common import plot_metric_vs_length
+from empirics.analysis.selection import in_distribution_accuracy, select_seeds
 from ..tasks import get_task
 from ..tasks.protocols import task_protocol
 from .common import check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs

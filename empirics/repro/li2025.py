@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..figures import plot_metric_vs_length
+from empirics.plots.common import plot_metric_vs_length
 from .common import check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs
 
 PAPER = "li2025"

@@ -1,4 +1,4 @@
-"""The capacity adapter and ledger entries on torch models: the numpy forward of theory.capacity equals
+"""The capacity adapter and ledger entries on torch models: the numpy forward of theory.li2025.capacity equals
 the torch forward on the same weights (every supported PE); the Lipschitz bounds hold against measured
 Jacobians (autograd power iteration and numpy finite differences) with random and trained weights; the
 Li 2025 model-ledger entries return valid verdicts with evidence; the figures render.
@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from empirics import ledger_li2025_models as LM
-from empirics import weights as W
+from empirics.evidence import li2025_models as LM
+from empirics.evidence import weights as W
 from empirics.errors import PelgError
 from empirics.model import ModelConfig, Transformer
-from empirics.plots_li2025_capacity import render
-from theory import capacity as C
+from empirics.plots.li2025_capacity import render
+from theory.li2025 import capacity as C
 from theory.claims import VERDICTS, load, run_claims
 
 FD_REL = 1e-4
@@ -106,7 +106,7 @@ def small_protocol():
                             "steps": 40, "batch_size": 8, "eval_samples": 16})
     mp.setattr(LM, "ALIBI_LENGTHS", {"running_mean": (24,), "copy": (14,)})
     mp.setattr(LM, "ALIBI_QUERIES", 4)
-    mp.setattr("empirics.plots_li2025_capacity.FIGURE_LENGTHS", (("running_mean", 18), ("running_mean", 24),
+    mp.setattr("empirics.plots.li2025_capacity.FIGURE_LENGTHS", (("running_mean", 18), ("running_mean", 24),
                                                                  ("copy", 14)))
     for f in (LM.trained, LM.capacity_results, LM.alibi_results):
         f.cache_clear()
@@ -126,7 +126,7 @@ def test_bounds_hold_with_trained_weights(small_protocol):
 
 
 def test_model_ledger_entries_return_valid_verdicts(small_protocol):
-    load(("empirics.ledger_li2025_models",))
+    load(("empirics.evidence.li2025_models",))
     records = {r["id"]: r for r in run_claims(ids=MODEL_IDS)}
     assert set(records) == set(MODEL_IDS)
     for r in records.values():

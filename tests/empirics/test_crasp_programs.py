@@ -1,4 +1,4 @@
-"""Huang et al. 2025: every C-RASP program of theory.crasp_programs against the empirics task oracles
+"""Huang et al. 2025: every C-RASP program of theory.huang2025.programs against the empirics task oracles
 (exhaustively on short strings, on task samples up to length 150), the theory-side references against
 the same oracles, and the APE / NoPE predictions against the Pred column of huang2025.md.
 
@@ -13,8 +13,8 @@ import pytest
 from empirics.errors import PelgError
 from empirics.tasks import TASKS, get_task
 from empirics.tasks.base import Example
-from theory import crasp_programs as cp
-from theory.crasp import next_sets
+from theory.huang2025 import programs as cp
+from theory.huang2025.crasp import next_sets
 
 # huang2025.md, "Published results": Pred = predicted to generalize with APE / with NoPE (copied).
 PAPER_PRED = {
@@ -257,7 +257,7 @@ def test_ipe_and_sh_predictions_follow_their_fragments():
 
 def test_hinted_copy_needs_the_hint():
     """Negative control: the same program with its hinted relation read as a local one is wrong."""
-    from theory.crasp import Count, Hinted, Local, Program
+    from theory.huang2025.crasp import Count, Hinted, Local, Program
 
     def unhint(e):
         if isinstance(e, Count):

@@ -1,7 +1,8 @@
 """Ledger entry li2025.experiment.table5: the verdict follows the recorded numbers."""
 import copy
 
-from empirics import ledger, ledger_repro
+from empirics.evidence import ledger
+from empirics.evidence import recorded as ledger_repro
 
 
 def test_recorded_run_gives_fails_with_numbers():

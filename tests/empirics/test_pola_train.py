@@ -1,5 +1,5 @@
-"""empirics.pola_train (observed side of the Chen 2025 POLA theory, [reconstruction]) and
-empirics.plots_chen2025: gradient descent from zero lands on the exact minimum-norm interpolator, the
+"""empirics.evidence.pola_train (observed side of the Chen 2025 POLA theory, [reconstruction]) and
+empirics.plots.chen2025: gradient descent from zero lands on the exact minimum-norm interpolator, the
 predicted-vs-observed table agrees everywhere, an untrained POLA is observed to fail (negative control),
 and the figures render."""
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from empirics import pola_train as P
-from empirics.plots_chen2025 import render
-from theory import pola
+from empirics.evidence import pola_train as P
+from empirics.plots.chen2025 import render
+from theory.chen2025 import pola
 
 CFG = P.POLAConfig()
 

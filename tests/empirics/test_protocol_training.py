@@ -14,7 +14,7 @@ from empirics.errors import PelgError
 from empirics.evaluate import evaluate
 from empirics.model import ModelConfig
 from empirics.positions import PositionScheme
-from empirics.protocols_train import (SeedSelection, first_ood_accuracy, in_distribution_accuracy, mrr,
+from empirics.analysis.selection import (SeedSelection, first_ood_accuracy, in_distribution_accuracy, mrr,
                                       mrr_from_results, ood_accuracy, select_config, select_seeds)
 from empirics.tasks import get_task
 from empirics.train import OffsetPositions, TrainConfig, build_model, rpos, train

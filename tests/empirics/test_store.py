@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from empirics import store as store_mod
+from empirics.engine import store as store_mod
 from empirics.errors import PelgError
-from empirics.store import Store, canonical_config, config_hash, filter_rows, flatten_row
+from empirics.engine.store import Store, canonical_config, config_hash, filter_rows, flatten_row
 
 TINY = {"task": "copy", "steps": 2, "batch_size": 4, "eval_samples": 4, "train_lengths": [1, 3],
         "eval_buckets": [[1, 3], [4, 5]], "model": {"n_layer": 1, "d_model": 16, "d_ff": 32}}
@@ -164,7 +164,7 @@ def test_dead_and_stale_claims_are_reclaimed(tmp_path):
 
 CLAIMER = """
 import sys, time
-from empirics.store import Store, new_worker_id
+from empirics.engine.store import Store, new_worker_id
 s = Store(sys.argv[1]); me = new_worker_id(); got = []
 hashes = [f"h{i}" for i in range(int(sys.argv[2]))]
 print("ready", flush=True)

@@ -15,10 +15,11 @@ import time
 
 import pytest
 
-from empirics import cli, cli_engine
+from empirics import cli
+from empirics.engine import cli as cli_engine
 from empirics.errors import PelgError
-from empirics.store import Store, config_hash
-from empirics.sweep import check_spec, dry_check, expand, load_spec, run_sweep, shipped_specs
+from empirics.engine.store import Store, config_hash
+from empirics.engine.sweep import check_spec, dry_check, expand, load_spec, run_sweep, shipped_specs
 
 TINY_SPEC = """
 name = "tiny"

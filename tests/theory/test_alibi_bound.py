@@ -1,4 +1,4 @@
-"""theory.alibi_bound: the attention output as a function of the ALiBi bias, the Lipschitz bound of
+"""theory.li2025.alibi_bound: the attention output as a function of the ALiBi bias, the Lipschitz bound of
 Li 2025 claim 3 and the exact far-mass bound, on random heads (hypothesis) and two fixed regimes.
 
 Tolerances: exact inequalities (mass <= mass bound, Delta <= diam-based bounds) up to 1e-12 relative
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from theory import alibi_bound as AB
+from theory.li2025 import alibi_bound as AB
 
 TOL = 1e-12
 

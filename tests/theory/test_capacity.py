@@ -1,4 +1,4 @@
-"""theory.capacity: spectral complexity, the numpy Transformer forward, and every Lipschitz upper bound
+"""theory.li2025.capacity: spectral complexity, the numpy Transformer forward, and every Lipschitz upper bound
 against finite-difference measurements with random weights.
 
 Tolerance: a measurement may exceed a bound only by the finite-difference error, at most
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from theory import capacity as C
+from theory.li2025 import capacity as C
 from theory import encodings as E
 
 FD_REL = 1e-4

@@ -6,9 +6,9 @@ import itertools
 import numpy as np
 import pytest
 
-from theory import commcomplexity as cc
-from theory import crasp_programs as cp
-from theory.crasp import (
+from theory.huang2025 import commcomplexity as cc
+from theory.huang2025 import programs as cp
+from theory.huang2025.crasp import (
     Add, And, Builder, Cmp, Const, Count, CRaspError, Cond, Hinted, Local, ModRel, Not, Or, Periodic, PosCmp, Program,
     Q, Ref, Sub, Sym, TrueB, check, count, count_mod, desugar, encode, evaluate, mod, parse_expr,
     parse_program, pos, print_program, types)
@@ -180,7 +180,7 @@ def test_desugared_program_computes_the_same(seed):
 
 
 def _nodes(e):
-    from theory.crasp import _walk
+    from theory.huang2025.crasp import _walk
     return list(_walk(e))
 
 
@@ -276,7 +276,7 @@ def test_round_trip_detects_a_change():
 
 
 def test_docstring_example_parses():
-    import theory.crasp as mod_
+    import theory.huang2025.crasp as mod_
     text = mod_.__doc__.split("round-trip exactly):")[1].split("Operators by")[0]
     p = parse_program("\n".join(line.strip() for line in text.splitlines()))
     assert p.name == "example" and len(p.defs) == 4 and check(p).fragment == "C-RASP[periodic, local]"
@@ -432,7 +432,7 @@ def test_copy_unique_program_matrix_contains_the_domain_identity():
 
 def test_huang2025_ledger_entries():
     from theory.claims import REGISTRY, load, run_claims
-    load(("theory.ledger_huang2025",))
+    load(("theory.huang2025.ledger",))
     ids = [cp.ledger_id(e.task) for e in cp.ENTRIES]
     assert all(i in REGISTRY for i in ids)
     assert len(ids) == 25

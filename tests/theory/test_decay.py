@@ -1,4 +1,4 @@
-"""theory/decay.py: the wavelet envelope, difference norms and Legendre saturation (Li 2025 claims 4, 5)."""
+"""theory/li2025/decay.py: the wavelet envelope, difference norms and Legendre saturation (Li 2025 claims 4, 5)."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,8 @@ import pywt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import decay, norms
+from theory.li2025 import decay
+from theory.li2025 import norms
 
 FAST = settings(max_examples=20, deadline=None)
 

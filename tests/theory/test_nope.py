@@ -3,7 +3,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from theory import nope
+from theory.kazemnejad2023 import nope
 from theory.claims import load, run_claims
 
 

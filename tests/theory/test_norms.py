@@ -1,4 +1,4 @@
-"""theory/norms.py: closed forms (sympy), measured norms against bounds, growth fits (Li 2025 claim 2)."""
+"""theory/li2025/norms.py: closed forms (sympy), measured norms against bounds, growth fits (Li 2025 claim 2)."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory import encodings as E
-from theory import norms
+from theory.li2025 import norms
 
 FAST = settings(max_examples=25, deadline=None)
 

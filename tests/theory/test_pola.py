@@ -1,4 +1,4 @@
-"""theory.pola (Chen, Liang, Lin 2025 POLA / LRC, [reconstruction]): exact rational arithmetic against
+"""theory.chen2025.pola (Chen, Liang, Lin 2025 POLA / LRC, [reconstruction]): exact rational arithmetic against
 sympy and against the numpy path, closed-form ranks, hand-worked criteria, the vectorized feature map
 against the dict one, the inclusion check with its negative control, and the predictions contract."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import pola
+from theory.chen2025 import pola
 
 S = tuple(range(1, pola.N_TRAIN + 1))
 

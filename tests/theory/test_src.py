@@ -1,4 +1,4 @@
-"""theory.src (Chen, Liang, Lin 2025 SRC, [reconstruction]): every circuit reproduces the c25 task
+"""theory.chen2025.src (Chen, Liang, Lin 2025 SRC, [reconstruction]): every circuit reproduces the c25 task
 oracles (the theory never imports empirics; this test compares them), the PRFs (injectivity, the Scale
 Hint's pairing, ambiguity of IPE's "other" and NoPE's "*"), hand-counted SRC values, the minimization
 over circuits, negative controls and the predictions contract."""
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from empirics.tasks.c25 import TASKS as C25
-from theory import src
+from theory.chen2025 import src
 
 C25_TASKS = [t for t in src.TASKS if t.startswith("c25.")]
 

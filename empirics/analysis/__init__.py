@@ -1,0 +1,1 @@
+"""Analysis over trained models and results: statistics over seeds, the papers' selection rules."""

@@ -1,0 +1,531 @@
+"""The results store: one SQLite file (WAL mode) with one row per run, keyed by the hash of the run's
+full resolved training config.
+
+A row holds the config (JSON), a status (pending -> running -> done | failed), the metrics per length
+bucket, the training-loss summary, the whole result dict, wall time, device, library versions, the git
+commit of the code, and the claim (`claimed_by`, `heartbeat`) that lets several sweep processes share
+one store without ever running a config twice: a process claims a row inside `BEGIN IMMEDIATE` (one
+writer at a time), keeps its heartbeat fresh while it runs, and a row whose claimer is dead (same host
+and its process gone, or no heartbeat for `stale_after` seconds) may be claimed again. An `events`
+table keeps an audit trail (claim, reclaim, done, failed, release) per run.
+
+Config hash (`config_hash`): sha256 of the canonical JSON (sorted keys, no spaces) of the resolved
+config: `TrainConfig.from_dict(d).to_dict()` with every default filled in, integers in float fields
+written as floats, `model.vocab_size` resolved from the task (as `train.build_model` does, so the hash of
+a result's config equals the hash of the config that produced it), and `device` dropped when it is
+"auto" (the same run whatever the machine picks). Every other field is kept: an explicit "cpu" or
+"cuda" can change the numbers, so it is a different run; and `checkpoint_every`, which never changes the
+numbers, stays in too, because a run directory is named by the hash and `train` resumes only from a
+checkpoint of exactly its own config.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import MISSING, fields, is_dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from empirics.errors import PelgError
+
+FORMAT = "pelg-store"
+VERSION = 1
+STATUSES = ("pending", "running", "done", "failed")
+DEFAULT_TIMEOUT = 30.0          # seconds to wait for another process's write lock (PELG_STORE_TIMEOUT)
+DEFAULT_STALE_AFTER = 120.0     # seconds without a heartbeat before a claim counts as dead
+HOST = socket.gethostname()
+_LIVE_TOKENS: set[str] = set()  # worker ids of drivers alive in this process
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    hash TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    metrics TEXT, train_loss TEXT, result TEXT,
+    wall_seconds REAL, train_seconds REAL, device TEXT, versions TEXT, git_commit TEXT, threads INTEGER,
+    error TEXT, failed_step INTEGER,
+    claimed_by TEXT, heartbeat REAL, attempts INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL, started REAL, finished REAL);
+CREATE TABLE IF NOT EXISTS sweep_runs (
+    sweep TEXT NOT NULL, hash TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (sweep, hash));
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL, worker TEXT, event TEXT NOT NULL,
+    time REAL NOT NULL, detail TEXT);
+"""
+COLUMNS = ("hash", "status", "config", "metrics", "train_loss", "result", "wall_seconds", "train_seconds",
+           "device", "versions", "git_commit", "threads", "error", "failed_step", "claimed_by", "heartbeat",
+           "attempts", "created", "started", "finished")
+JSON_COLUMNS = ("config", "metrics", "train_loss", "result", "versions")
+
+
+# ----------------------------------------------------------------------------------------------- hashing
+def _default(f):
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None
+
+
+def _floats_as_floats(d: dict, cls) -> None:
+    """In place: an int given for a float-valued field becomes a float (lr = 1 and lr = 1.0 are one run)."""
+    for f in fields(cls):
+        if f.name not in d:
+            continue
+        default, value = _default(f), d[f.name]
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            d[f.name] = float(value)
+        elif is_dataclass(default) and isinstance(value, dict):
+            _floats_as_floats(value, type(default))
+
+
+@lru_cache(maxsize=256)
+def _vocab_size(task: str, task_format: str) -> int | None:
+    from empirics.tasks import get_task
+
+    t = get_task(task, format=task_format)
+    return len(t.vocab) if t.kind in ("tokens", "sets") else None
+
+
+def canonical_config(cfg) -> dict:
+    """The full resolved config dict of a TrainConfig or a (partial) config dict; validates it."""
+    from empirics.train import TrainConfig
+
+    d = copy.deepcopy(cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg))
+    if not isinstance(d.get("model", {}), dict):
+        raise PelgError(f"train config field 'model' must be a table, got {d['model']!r}")
+    d = TrainConfig.from_dict(d).to_dict()
+    _floats_as_floats(d, TrainConfig)
+    vocab = _vocab_size(d["task"], d["task_format"])
+    if vocab is not None:
+        d["model"]["vocab_size"] = vocab
+    return d
+
+
+def config_hash(cfg) -> str:
+    """sha256 (hex) of the canonical JSON of the resolved config; "device" is left out when "auto"."""
+    d = canonical_config(cfg)
+    if d.get("device") == "auto":
+        del d["device"]
+    text = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ environment
+@lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The commit of the code that runs (the repository holding this package), '+dirty' when tracked
+    files differ from it; None without git or outside a repository. Never raises."""
+    where = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=20)
+        return head.stdout.strip() + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def pelg_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("pelg")
+    except Exception:
+        return None
+
+
+def new_worker_id() -> str:
+    """host:pid:token; registered as live in this process until `retire_worker_id`."""
+    token = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    _LIVE_TOKENS.add(token)
+    return token
+
+
+def retire_worker_id(token: str) -> None:
+    _LIVE_TOKENS.discard(token)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is dead
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def claim_is_dead(claimed_by: str | None, heartbeat: float | None, now: float, stale_after: float) -> bool:
+    """A claim is dead if its heartbeat is older than `stale_after`, or its process (on this host) is gone."""
+    if not claimed_by or heartbeat is None or now - heartbeat > stale_after:
+        return True
+    host, _, rest = claimed_by.partition(":")
+    pid, _, _ = rest.partition(":")
+    if host != HOST or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return claimed_by not in _LIVE_TOKENS
+    return not _pid_alive(int(pid))
+
+
+# ------------------------------------------------------------------------------------------------ store
+def _timeout() -> float:
+    raw = os.environ.get("PELG_STORE_TIMEOUT")
+    if raw is None:
+        return DEFAULT_TIMEOUT
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise PelgError(f"PELG_STORE_TIMEOUT must be a number of seconds, got {raw!r}") from None
+
+
+class Store:
+    """A pelg results store. `Store(path)` opens an existing store (a PelgError if the file is missing,
+    not SQLite, or not a pelg store); `Store(path, create=True)` creates it (and its directory) if absent."""
+
+    def __init__(self, path: str | Path, create: bool = False, timeout: float | None = None):
+        self.path = Path(path)
+        self.timeout = _timeout() if timeout is None else timeout
+        p = str(self.path)
+        if self.path.is_dir():
+            raise PelgError(f"store {p!r} is a directory; give the path of a store file (e.g. {p}/pelg.sqlite)")
+        exists = self.path.exists()
+        if not exists and not create:
+            raise PelgError(f"no store at {p!r} (run `pelg sweep SPEC --store {p}` first)")
+        if not exists:
+            parent = self.path.parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise PelgError(f"cannot create the store directory {str(parent)!r}: {e.strerror}") from None
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise PelgError(f"cannot write to {str(parent)!r}: permission denied")
+        try:
+            self.db = sqlite3.connect(p, timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error as e:
+            raise PelgError(f"cannot open store {p!r}: {e}") from None
+        self.db.row_factory = sqlite3.Row
+        try:
+            self._open(create)
+        except BaseException:
+            self.db.close()
+            raise
+
+    # -- plumbing
+    @contextmanager
+    def _errors(self):
+        """sqlite errors as one-line PelgErrors naming the store."""
+        p = str(self.path)
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            msg = str(e)
+            if "locked" in msg or "busy" in msg:
+                raise PelgError(f"store {p!r} is locked by another process (waited {self.timeout:g} s; "
+                                f"set PELG_STORE_TIMEOUT to wait longer)") from None
+            if "readonly" in msg or "unable to open" in msg or "disk I/O" in msg:
+                raise PelgError(f"cannot write to store {p!r}: {msg}") from None
+            raise PelgError(f"store {p!r}: {msg}") from None
+        except sqlite3.DatabaseError as e:
+            raise PelgError(f"store {p!r} is not a pelg store ({e})") from None
+
+    @contextmanager
+    def _write(self):
+        """One write transaction (BEGIN IMMEDIATE takes the write lock up front)."""
+        with self._errors():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def _open(self, create: bool) -> None:
+        p = str(self.path)
+        with self._errors():
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables and create:
+                with self._write() as db:
+                    for stmt in SCHEMA.split(";"):
+                        if stmt.strip():
+                            db.execute(stmt)
+                    db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+                    db.execute("INSERT OR IGNORE INTO meta VALUES ('version', ?)", (str(VERSION),))
+                    db.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
+                tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "meta" not in tables:
+                raise PelgError(f"{p!r} is not a pelg store (an SQLite file without pelg's tables)")
+            meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("format") != FORMAT:
+                raise PelgError(f"{p!r} is not a pelg store (format {meta.get('format')!r})")
+            if meta.get("version") != str(VERSION):
+                raise PelgError(f"store {p!r} has version {meta.get('version')}; this pelg reads version {VERSION}")
+            if create:
+                mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @staticmethod
+    def _event(db, h: str, worker: str | None, event: str, detail: str | None = None) -> None:
+        db.execute("INSERT INTO events (hash, worker, event, time, detail) VALUES (?, ?, ?, ?, ?)",
+                   (h, worker, event, time.time(), detail))
+
+    # -- writing
+    def register(self, sweep: str, runs: list[tuple[str, dict]]) -> None:
+        """Add pending rows for configs not in the store yet, and record them as members of `sweep`."""
+        now = time.time()
+        with self._write() as db:
+            for position, (h, cfg) in enumerate(runs):
+                db.execute("INSERT OR IGNORE INTO runs (hash, config, status, created) VALUES (?, ?, 'pending', ?)",
+                           (h, json.dumps(cfg, sort_keys=True), now))
+                db.execute("INSERT OR REPLACE INTO sweep_runs (sweep, hash, position) VALUES (?, ?, ?)",
+                           (sweep, h, position))
+
+    def retry_failed(self, hashes: list[str], worker: str) -> int:
+        """Failed rows among `hashes` back to pending; returns how many."""
+        n = 0
+        with self._write() as db:
+            for h in self._statuses(db, hashes, status="failed"):
+                db.execute("UPDATE runs SET status='pending', error=NULL, failed_step=NULL WHERE hash=?", (h,))
+                self._event(db, h, worker, "retry")
+                n += 1
+        return n
+
+    @staticmethod
+    def _statuses(db, hashes: list[str], status: str | None = None) -> dict[str, sqlite3.Row]:
+        out = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i:i + 500]
+            q = f"SELECT hash, status, claimed_by, heartbeat FROM runs WHERE hash IN ({','.join('?' * len(chunk))})"
+            for r in db.execute(q, chunk):
+                if status is None or r["status"] == status:
+                    out[r["hash"]] = r
+        return out
+
+    def claim(self, hashes: list[str], worker: str, stale_after: float = DEFAULT_STALE_AFTER) -> str | None:
+        """Atomically claim the first of `hashes` (in order) that is pending, or running under a dead
+        claim; returns its hash, or None when there is none."""
+        now = time.time()
+        with self._write() as db:
+            rows = self._statuses(db, hashes)
+            for h in hashes:
+                r = rows.get(h)
+                if r is None:
+                    continue
+                if r["status"] == "pending":
+                    event, detail = "claim", None
+                elif (r["status"] == "running" and r["claimed_by"] != worker
+                      and claim_is_dead(r["claimed_by"], r["heartbeat"], now, stale_after)):
+                    event, detail = "reclaim", f"from {r['claimed_by']}"
+                else:
+                    continue
+                db.execute("UPDATE runs SET status='running', claimed_by=?, heartbeat=?, started=?, "
+                           "attempts=attempts+1 WHERE hash=?", (worker, now, now, h))
+                self._event(db, h, worker, event, detail)
+                return h
+        return None
+
+    def heartbeat(self, worker: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET heartbeat=? WHERE claimed_by=? AND status='running'", (time.time(), worker))
+
+    def finish(self, h: str, worker: str, result: dict, wall_seconds: float, threads: int | None = None,
+               commit: str | None = None) -> bool:
+        """Store a finished run's result; False (and nothing changed) if the row was already done."""
+        env = dict(result.get("env") or {})
+        env["pelg"] = pelg_version()
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE runs SET status='done', metrics=?, train_loss=?, result=?, wall_seconds=?, train_seconds=?, "
+                "device=?, versions=?, git_commit=?, threads=?, error=NULL, failed_step=NULL, claimed_by=?, "
+                "heartbeat=?, finished=? WHERE hash=? AND status != 'done'",
+                (json.dumps(result.get("metrics"), sort_keys=True), json.dumps(result.get("train_loss"), sort_keys=True),
+                 json.dumps(result, sort_keys=True), wall_seconds, result.get("train_seconds"), result.get("device"),
+                 json.dumps(env, sort_keys=True), commit, threads, worker, time.time(), time.time(), h))
+            self._event(db, h, worker, "done" if cur.rowcount else "duplicate")
+            return bool(cur.rowcount)
+
+    def fail(self, h: str, worker: str, error: str, step: int | None = None, wall_seconds: float | None = None,
+             threads: int | None = None, commit: str | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET status='failed', error=?, failed_step=?, wall_seconds=?, threads=?, "
+                       "git_commit=?, heartbeat=?, finished=? WHERE hash=? AND status != 'done'",
+                       (error, step, wall_seconds, threads, commit, time.time(), time.time(), h))
+            self._event(db, h, worker, "failed", error)
+
+    def release(self, h: str, worker: str, why: str = "released") -> None:
+        """A claimed run back to pending (interrupted before it finished; its checkpoint stays)."""
+        with self._write() as db:
+            cur = db.execute("UPDATE runs SET status='pending', claimed_by=NULL, heartbeat=NULL "
+                             "WHERE hash=? AND claimed_by=? AND status='running'", (h, worker))
+            if cur.rowcount:
+                self._event(db, h, worker, "release", why)
+
+    # -- reading
+    def counts(self, hashes: list[str]) -> dict[str, int]:
+        with self._errors():
+            rows = self._statuses(self.db, hashes)
+        out = dict.fromkeys(STATUSES, 0)
+        for r in rows.values():
+            out[r["status"]] += 1
+        return out
+
+    def dead_claims(self, hashes: list[str], stale_after: float = DEFAULT_STALE_AFTER) -> int:
+        """How many of `hashes` are 'running' under a claim whose process is gone (interrupted runs)."""
+        now = time.time()
+        with self._errors():
+            rows = self._statuses(self.db, hashes, status="running")
+        return sum(claim_is_dead(r["claimed_by"], r["heartbeat"], now, stale_after) for r in rows.values())
+
+    def get(self, h: str) -> dict | None:
+        with self._errors():
+            r = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM runs WHERE hash=?", (h,)).fetchone()
+        return None if r is None else _decode(r)
+
+    def rows(self, sweep: str | None = None) -> list[dict]:
+        """Every run (decoded JSON columns, plus `sweeps`: the sweeps that list it), oldest first."""
+        with self._errors():
+            members: dict[str, list[str]] = {}
+            for r in self.db.execute("SELECT sweep, hash FROM sweep_runs ORDER BY sweep"):
+                members.setdefault(r["hash"], []).append(r["sweep"])
+            if sweep is None:
+                q = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY created, rowid")
+            else:
+                q = self.db.execute(f"SELECT {', '.join('r.' + c for c in COLUMNS)} FROM runs r JOIN sweep_runs s "
+                                    f"ON s.hash = r.hash WHERE s.sweep=? ORDER BY s.position", (sweep,))
+            out = []
+            for r in q.fetchall():
+                d = _decode(r)
+                d["sweeps"] = members.get(d["hash"], [])
+                out.append(d)
+        return out
+
+    def events(self, h: str | None = None) -> list[dict]:
+        with self._errors():
+            q = "SELECT hash, worker, event, time, detail FROM events" + (" WHERE hash=?" if h else "") + " ORDER BY id"
+            return [dict(r) for r in self.db.execute(q, (h,) if h else ())]
+
+    def flat_rows(self, where: list[str] | None = None) -> list[dict]:
+        """One flat dict per run (see `flatten_row`), filtered by KEY=VALUE conditions (all must hold)."""
+        rows = [flatten_row(r) for r in self.rows()]
+        return filter_rows(rows, where or [])
+
+    def dataframe(self, where: list[str] | None = None):
+        """The runs as a pandas DataFrame (one row per run, the columns of `flatten_row`)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise PelgError("Store.dataframe needs pandas, which is not installed: pip install pandas") from None
+        return pd.DataFrame(self.flat_rows(where))
+
+
+def _decode(r: sqlite3.Row) -> dict:
+    d = dict(r)
+    for c in JSON_COLUMNS:
+        if d.get(c) is not None:
+            d[c] = json.loads(d[c])
+    return d
+
+
+# ---------------------------------------------------------------------------------- flat rows, filtering
+def _flatten(prefix: str, obj, out: dict) -> None:
+    if isinstance(obj, dict) and obj:
+        for k, v in obj.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = obj
+
+
+def flatten_row(row: dict) -> dict:
+    """hash, status, sweeps, then config fields by dotted name (model.pe, ...), metric.<bucket>,
+    loss.<bucket>, train_loss.{first,final,min}, timings, device, versions, commit, error."""
+    out = {"hash": row["hash"], "status": row["status"], "sweeps": ",".join(row.get("sweeps", []))}
+    cfg = dict(row["config"])
+    _flatten("", cfg, out)
+    for label, m in (row.get("metrics") or {}).items():
+        out[f"metric.{label}"] = m.get("metric")
+        out[f"loss.{label}"] = m.get("loss")
+    for k, v in (row.get("train_loss") or {}).items():
+        out[f"train_loss.{k}"] = v
+    for c in ("wall_seconds", "train_seconds", "device", "git_commit", "threads", "attempts", "error",
+              "failed_step", "claimed_by"):
+        out[c] = row.get(c)
+    for k, v in (row.get("versions") or {}).items():
+        out[f"version.{k}"] = v
+    return out
+
+
+def _parse_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _matches(value, wanted_text: str) -> bool:
+    wanted = _parse_value(wanted_text)
+    if isinstance(value, bool) or isinstance(wanted, bool):
+        return value is wanted or str(value).lower() == wanted_text.lower()
+    if isinstance(value, (int, float)) and isinstance(wanted, (int, float)):
+        return float(value) == float(wanted)
+    if isinstance(value, list):
+        return value == wanted
+    if value is None:
+        return wanted_text in ("", "null", "None")
+    if isinstance(value, str) and "," in value and wanted_text in value.split(","):  # sweeps
+        return True
+    return str(value) == wanted_text
+
+
+def filter_rows(rows: list[dict], where: list[str]) -> list[dict]:
+    """Keep rows where every KEY=VALUE holds. KEY is a column (status, hash, sweep, device, ...) or a config
+    field by dotted name; a unique suffix is enough (pe = model.pe). VALUE is parsed as JSON where it can be
+    (seed=0, model.causal=true, train_lengths=[1,5]); `hash` matches by prefix."""
+    keys = list(dict.fromkeys(k for r in rows for k in r)) or ["hash", "status", "sweeps"]
+    for cond in where:
+        key, eq, value = cond.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise PelgError(f"--where expects KEY=VALUE, got {cond!r}")
+        if key == "sweep":
+            key = "sweeps"
+        if key not in keys:
+            ends = [k for k in keys if k.endswith("." + key)]
+            if len(ends) == 1:
+                key = ends[0]
+            elif rows:
+                shown = sorted(k for k in keys if not k.startswith(("metric.", "loss.", "version.")))
+                raise PelgError(f"unknown --where key {key!r}" + (f" (ambiguous: {', '.join(ends)})" if ends else "")
+                                + f"; valid: {', '.join(shown)}")
+        if key == "hash":
+            rows = [r for r in rows if str(r.get("hash", "")).startswith(value)]
+        else:
+            rows = [r for r in rows if key in r and _matches(r[key], value)]
+    return rows

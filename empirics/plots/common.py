@@ -1,0 +1,55 @@
+"""Matplotlib renderers for paper_repro.md figures (Agg backend; files written atomically)."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from empirics.fileio import atomic_write  # noqa: E402
+
+
+def save_figure(fig, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write(Path(path), lambda f: f.write(buf.getvalue()))
+
+
+def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]], path: Path, *,
+                          ylabel: str, title: str, baseline: tuple[list, list] | None = None,
+                          baseline_label: str = "", paper_points: dict[str, tuple[int, float]] | None = None,
+                          train_length: int | None = None, yscale: str = "log") -> None:
+    """One panel per setting; in each, one line per PE through the seed means, with every seed drawn as
+    a faint dot: panels[setting][pe] = (lengths, means, per-length lists of seed values). Log-scale y
+    unless `yscale` says otherwise;
+    optional dashed baseline, and the paper's published points as stars in the PE's colour."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.6, 4), sharey=True, squeeze=False)
+    for ax, (setting, lines) in zip(axes[0], panels.items()):
+        for pe, (xs, mean, seeds) in lines.items():
+            (line,) = ax.plot(xs, mean, marker="o", label=pe)
+            for x, values in zip(xs, seeds):
+                ax.plot([x] * len(values), values, ".", color=line.get_color(), alpha=0.35, ms=5)
+            if pe in (paper_points or {}):
+                x, y = paper_points[pe]
+                ax.plot([x], [y], marker="*", ms=14, ls="none", color=line.get_color(), mec="k",
+                        label=f"paper: {pe} {y:g}")
+        if baseline is not None:
+            ax.plot(*baseline, "k--", lw=1, label=baseline_label)
+        if train_length is not None:
+            ax.axvline(train_length, color="grey", lw=0.8, ls=":")
+        ax.set_yscale(yscale)
+        ax.set_xlabel("test length N")
+        ax.set_title(f"{title} ({setting})")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel(ylabel)
+    legend: dict = {}   # every line of every panel, once (a PE may be missing from the last panel)
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    axes[0][-1].legend(list(legend.values()), list(legend), fontsize=7, loc="upper left",
+                       bbox_to_anchor=(1.02, 1.0))
+    save_figure(fig, path)

@@ -1,0 +1,89 @@
+"""Figures for Li 2025 claims 1 and 3 (issue #4): `render(out_dir)` writes
+
+* figures/li2025_alibi_bound.png: per query of the trained ALiBi heads, the measured extrapolation error
+  Delta = ||A(mu, -alpha d) - A(mu, -alpha min(d, D))|| against the query's largest key distance, with the
+  Lipschitz bound L_A alpha (d - D) and the far-mass bound (theory.li2025.alibi_bound);
+* figures/capacity_vs_gap.png: per PE, the capacity proxy L_trans B_0 / sqrt(m) against the observed
+  length-generalization gap, on running_mean and copy, with the Spearman correlations.
+
+The numbers come from `empirics.evidence.li2025_models` (the same cached trainings as the ledger).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import NullFormatter
+
+from empirics.evidence import li2025_models as LM
+from empirics.plots.common import save_figure
+
+ALIBI_FIGURE = "li2025_alibi_bound.png"
+CAPACITY_FIGURE = "capacity_vs_gap.png"
+FIGURE_LENGTHS = (("running_mean", 60), ("running_mean", 80), ("running_mean", 100), ("running_mean", 150),
+                  ("running_mean", 200), ("copy", 22), ("copy", 28), ("copy", 34))
+
+
+def render_alibi(path: Path) -> Path:
+    recs = LM.alibi_results(FIGURE_LENGTHS)
+    tasks = ("running_mean", "copy")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        rs = [r for r in recs if r["task"] == task]
+        d = np.array([r["d_max"] for r in rs])
+        D = LM._lengths(task)[0] - 1
+        series = (("delta", "measured Δ", "k", "o"),
+                  ("lipschitz_bound", "Lipschitz bound L_A·α·(d − D)", "tab:blue", "^"),
+                  ("mass_bound", "far-mass bound", "tab:orange", "s"))
+        for key, label, color, marker in series:
+            y = np.array([r[key] for r in rs])
+            ax.scatter(d, np.maximum(y, 1e-12), s=12, color=color, marker=marker, alpha=0.45, label=label)
+        ax.axvline(D, color="grey", ls=":", lw=0.9)
+        ax.text(D, 0.02, " D (largest training distance)", color="grey", fontsize=7, va="bottom",
+                transform=ax.get_xaxis_transform())
+        slopes = sorted({r["slope"] for r in rs})
+        ax.set_yscale("log")
+        ax.set_xlabel("largest key distance d of the query")
+        ax.set_title(f"{task}: ALiBi slopes {', '.join(f'{s:g}' for s in slopes)}", fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("‖ΔA‖ (model space)")
+    axes[0][1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle("Li 2025 claim 3: ALiBi extrapolation error vs bounds, one point per query "
+                 "(trained heads; the bands are the layers/heads)", fontsize=11)
+    save_figure(fig, path)
+    return path
+
+
+def render_capacity(path: Path) -> Path:
+    res = LM.capacity_results()
+    rk = LM.ranking(res)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), squeeze=False)
+    for ax, (task, rows) in zip(axes[0], res.items()):
+        for i, (pe, r) in enumerate(rows.items()):
+            color = f"C{i}"
+            ax.scatter(r["proxy_local_test"], r["gap"], color=color, s=40, label=pe, zorder=3)
+            ax.scatter(r["proxy_local_train"], r["gap"], facecolors="none", edgecolors=color, s=40, zorder=3)
+            ax.plot([r["proxy_local_train"], r["proxy_local_test"]], [r["gap"]] * 2, color=color, lw=0.7, alpha=0.6)
+            ax.annotate(pe, (r["proxy_local_test"], r["gap"]), fontsize=7, xytext=(4, 3 - 9 * (i % 3)),
+                        textcoords="offset points")
+        a, b = rk[task]["proxy_local_test"], rk[task]["proxy_local_train"]
+        fmt = lambda s: "n/a" if s["rho"] is None else f"ρ = {s['rho']:.2f} (p = {s['p_exact']:.2g})"
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=0.01)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.margins(y=0.12)
+        ax.set_xlabel("capacity proxy L_trans·B_0/√m  (filled: test length, hollow: train length)")
+        ax.set_title(f"{task}: test-domain {fmt(a)}; train-domain {fmt(b)}", fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("gap: test loss − loss at training length (symlog)")
+    fig.suptitle("Li 2025 claim 1: capacity proxy vs observed length-generalization gap (one seed)", fontsize=11)
+    save_figure(fig, path)
+    return path
+
+
+def render(out_dir: Path) -> list[Path]:
+    """Write both figures into out_dir (e.g. ./figures); returns their paths."""
+    out_dir = Path(out_dir)
+    return [render_alibi(out_dir / ALIBI_FIGURE), render_capacity(out_dir / CAPACITY_FIGURE)]

@@ -1,0 +1,2 @@
+"""Huang et al. 2025: C-RASP (representation, checker, interpreter), its programs, communication
+complexity, ledger."""

@@ -1,0 +1,1 @@
+"""Kazemnejad et al. 2023: the NoPE theorems as executed constructions, ledger."""
