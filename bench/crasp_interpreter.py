@@ -1,5 +1,6 @@
-"""Benchmark: the C-RASP interpreter (theory.huang2025.crasp.run) on 10,000 strings of length 150 (issue #5's target:
-about a second), per program of the library, including the Scale-Hint relation of the IPE/SH extension.
+"""Benchmark: the C-RASP interpreter (theory.huang2025.interpreter.run) on 10,000 strings of length 150 (issue
+#5's target: about a second), per program of the library, including the Scale-Hint relation of the IPE/SH
+extension.
 
 Usage: python bench/crasp_interpreter.py [--batch 10000] [--length 150] [--repeats 3]
                                          [--out bench/results/crasp_interpreter.json]
@@ -14,32 +15,35 @@ import numpy as np
 
 from empirics.fileio import write_json
 from empirics.train import environment
-from theory.huang2025 import programs as cp
-from theory.huang2025.crasp import check, encode, run
+from theory.huang2025.checker import check
+from theory.huang2025.interpreter import encode, run
+from theory.huang2025.language_programs import abab_star, dyck, tomita4, tomita4_one_relation
+from theory.huang2025.token_programs import (
+    BOS, SEP, binary_majority_interleave, copy_hinted, copy_unique_nope, token_input)
 
 # (label, program, how a random input row is built: "language" = <bos> + symbols, "copy" = <bos> src <sep> src)
 CASES = [
-    ("d12", lambda: cp.dyck(12), "language"),
-    ("tomita4", cp.tomita4, "language"),
-    ("tomita4_one_relation", cp.tomita4_one_relation, "language"),
-    ("abab_star", cp.abab_star, "language"),
-    ("binary_majority_interleave", cp.binary_majority_interleave, "copy"),
-    ("copy_unique_nope (vocabulary 20)", lambda: cp.copy_unique_nope(20), "copy"),
-    ("copy_hinted", cp.copy_hinted, "copy"),
+    ("d12", lambda: dyck(12), "language"),
+    ("tomita4", tomita4, "language"),
+    ("tomita4_one_relation", tomita4_one_relation, "language"),
+    ("abab_star", abab_star, "language"),
+    ("binary_majority_interleave", binary_majority_interleave, "copy"),
+    ("copy_unique_nope (vocabulary 20)", lambda: copy_unique_nope(20), "copy"),
+    ("copy_hinted", copy_hinted, "copy"),
 ]
 
 
 def inputs(program, kind: str, batch: int, length: int, rng) -> np.ndarray:
     """Encoded (batch, length + 1) rows: <bos> then `length` symbols (a copy instance for "copy")."""
-    symbols = [s for s in program.alphabet if s not in (cp.BOS, cp.SEP)]
+    symbols = [s for s in program.alphabet if s not in (BOS, SEP)]
     if kind == "language":
-        rows = [[cp.BOS, *rng.choice(symbols, size=length)] for _ in range(batch)]
+        rows = [[BOS, *rng.choice(symbols, size=length)] for _ in range(batch)]
     else:
         n = (length - 1) // 2
         rows = []
         for _ in range(batch):
             src = list(rng.choice(symbols, size=n))
-            rows.append(cp.token_input(src, src)[: length + 1])
+            rows.append(token_input(src, src)[: length + 1])
     return encode(program, rows)
 
 

@@ -16,7 +16,7 @@ import torch
 from empirics.evaluate import batch_scores, make_batch
 from empirics.fileio import write_json
 from empirics.model import ModelConfig
-from empirics.positional import BASE_PES
+from empirics.positional import PES
 from empirics.tasks import get_task
 from empirics.train import TrainConfig, build_model, environment, resolve_device
 
@@ -64,7 +64,7 @@ def main():
     device = resolve_device(args.device)
     rows = []
     for name, setting in SETTINGS.items():
-        for pe in BASE_PES:
+        for pe in PES:
             sps = steps_per_second(setting, pe, args.steps, device)
             rows.append({"setting": name, "pe": pe, "steps_per_second": round(sps, 2)})
             print(f"{name:<22} {pe:<13} {sps:7.2f} steps/s")

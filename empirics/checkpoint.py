@@ -14,6 +14,7 @@ import torch
 
 from .errors import PelgError
 from .fileio import atomic_write
+from .runconfig import TrainConfig, build_model
 
 FORMAT = "pelg-checkpoint-v1"
 STATE_FORMAT = "pelg-train-state-v1"
@@ -43,8 +44,6 @@ def _read(path: Path, device) -> dict:
 def load(path: Path, device="cpu"):
     """-> (model, TrainConfig). Corrupt or foreign files raise a one-line PelgError. A training state
     (checkpoint.pt of an unfinished run) gives the model at its last saved step."""
-    from .train import TrainConfig, build_model  # local: train imports this module
-
     payload = _read(path, device)
     weights = payload.get("state_dict" if payload["format"] == FORMAT else "model")
     try:

@@ -23,11 +23,14 @@ def _parse_options(items: list[str]) -> dict:
 
 
 def cmd_pes(args) -> None:
-    from theory.encodings import PE_CATALOG
+    from .positions import PES, SCHEME_OPTIONS, SCHEMES
 
-    width = max(map(len, PE_CATALOG))
-    for name, spec in PE_CATALOG.items():
-        print(f"{name:<{width}}  {spec.hook:<9}  {spec.formula}   [{spec.source}]")
+    rows = [(s.name, s.hook, s.formula, s.source, ", ".join(f"{k}={v}" for k, v in s.defaults().items()))
+            for s in PES.values()] + [(s.name, "positions", s.formula, s.source, ", ".join(f"{k}={SCHEME_OPTIONS[k].default}" for k in s.options))
+       for s in SCHEMES.values()]
+    width = max(len(r[0]) for r in rows)
+    for name, hook, formula, source, options in rows:
+        print(f"{name:<{width}}  {hook:<9}  {formula}   [{source}]" + (f"  options: {options}" if options else ""))
 
 
 def cmd_tasks(args) -> None:
@@ -104,17 +107,16 @@ def cmd_train(args) -> None:
         print(f"checkpoint and result.json in {args.out}")
 
 
-def cmd_claims(args) -> None:
+def cmd_claims(args) -> int:
     import json
 
     from empirics.evidence import ledger
 
+    if args.falsify:
+        return _cmd_falsify(args, ledger)
     records = ledger.run(paper=args.paper, ids=args.id)
-    if args.id and len(records) < len(set(args.id)):
-        from theory.claims import REGISTRY
-
-        missing = sorted(set(args.id) - {r["id"] for r in records})
-        raise unknown("claim id", missing[0], REGISTRY)
+    _check_ids(args.id, records)
+    errors = [r for r in records if r["verdict"] == "error"]
     if args.publish:
         from .fileio import write_text
         from .repro.common import replace_block
@@ -122,6 +124,8 @@ def cmd_claims(args) -> None:
         doc = Path("paper_repro.md")
         if not doc.is_file():
             raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
+        if errors:
+            raise PelgError(f"claim {errors[0]['id']!r} errored ({errors[0]['note']}); nothing published")
         write_text(doc, replace_block(doc.read_text(), "claims", ledger.markdown(records)))
     if args.json:
         print(json.dumps(records, indent=2))
@@ -130,12 +134,45 @@ def cmd_claims(args) -> None:
     else:
         width = max((len(r["id"]) for r in records), default=2)
         for r in records:
-            print(f"{r['id']:<{width}}  {r['verdict']:<22}  {r['note'][:110]}")
-        print(f"{len(records)} claims: " + ", ".join(
-            f"{v} {sum(r['verdict'] == v for r in records)}" for v in sorted({r['verdict'] for r in records})))
+            print(f"{r['id']:<{width}}  {r['verdict']:<22}  {_cut(r['note'], 110)}")
+        print(ledger.verdict_counts(records))
+    for r in errors:
+        print(f"pelg: error: claim {r['id']} raised: {r['evidence'].get('error', r['note'])}", file=sys.stderr)
+    return 1 if errors else 0
 
 
-PREDICTORS = {"crasp": "theory.huang2025.programs", "src": "theory.chen2025.src", "lrc": "theory.chen2025.pola"}
+def _check_ids(ids, records) -> None:
+    if ids and len({r["id"] for r in records}) < len(set(ids)):
+        from theory.claims import REGISTRY
+
+        missing = sorted(set(ids) - {r["id"] for r in records})
+        raise unknown("claim id", missing[0], REGISTRY)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _cmd_falsify(args, ledger) -> int:
+    import json
+
+    records = ledger.falsify(paper=args.paper, ids=args.id)
+    _check_ids(args.id, records)
+    missed = [r for r in records if r["caught"] is False]
+    if args.json:
+        print(json.dumps(records, indent=2))
+    else:
+        width = max((len(r["id"]) for r in records), default=2)
+        for r in records:
+            mark = {True: "caught", False: "MISSED", None: "-"}[r["caught"]]
+            print(f"{r['id']:<{width}}  {mark:<7} {r['verdict']:<14} {_cut(str(r['variant']), 90)}")
+        cases = [r for r in records if r["caught"] is not None]
+        print(f"{len(cases)} false variants: {len(cases) - len(missed)} caught, {len(missed)} missed; "
+              f"{sum(r['caught'] is None for r in records)} definitional claims")
+    return 1 if missed else 0
+
+
+PREDICTORS = {"crasp": "theory.huang2025.predictions", "src": "theory.chen2025.src", "lrc": "theory.chen2025.lrc"}
 
 
 def cmd_predict(args) -> None:
@@ -158,6 +195,13 @@ def cmd_predict(args) -> None:
         return
     for r in records:
         print(f"{r['theory']:<6} {r['task']:<32} {r['pe']:<6} {r['prediction']:<12} {r['reason'][:90]}")
+
+
+def cmd_sweep(args) -> None:
+    import empirics.repro  # noqa: F401  (registers the papers' protocols for specs `protocol = "li2025"`)
+    from empirics.engine.cli import cmd_sweep as run_sweep_command
+
+    run_sweep_command(args)
 
 
 def cmd_repro(args) -> None:
@@ -233,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="one JSON object per claim")
     c.add_argument("--markdown", action="store_true", help="markdown tables per paper (for paper_repro.md)")
     c.add_argument("--publish", action="store_true", help="rewrite the ledger table in ./paper_repro.md")
+    c.add_argument("--falsify", action="store_true",
+                   help="run every claim's check on its deliberately false variants; exit 1 if one is not caught")
     c.set_defaults(fn=cmd_claims)
 
     pr = sub.add_parser("predict", help="theory predictions per (task, PE): C-RASP, SRC, LRC")
@@ -252,20 +298,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also update ./paper_repro.md and ./figures (run from the repository root)")
     r.set_defaults(fn=cmd_repro)
     add_engine_parsers(sub)  # sweep, results
+    sub.choices["sweep"].set_defaults(fn=cmd_sweep)  # the engine's sweep, with the reproductions registered
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.fn(args)
+        code = args.fn(args)
     except (PelgError, ValueError) as e:  # theory raises ValueError with one-line messages
         print(f"pelg: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("pelg: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def batch_scores(model, batch: Batch, rng=None) -> tuple[torch.Tensor, torch.Ten
 def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: int, seed: int,
              batch_size: int = 256, device="cpu", train_range: tuple[int, int] | None = None,
              layout: str = "default") -> dict[str, dict[str, float]]:
-    """{bucket label: {"metric": accuracy or MSE, "loss": mean loss, "n": count}}; the evaluation data
+    """{bucket label: {"metric": accuracy or MSE, "loss": mean loss, "n": count}} (regression also
+    "zero_mse": the MSE of predicting 0 on the same examples); the evaluation data
     depend only on (seed, bucket), so every PE sees the same examples. Inside `train_range` only
     held-out examples are used (tasks.splits)."""
     was_training = model.training
@@ -67,14 +68,19 @@ def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: in
     results = {}
     for index, (lo, hi) in enumerate(buckets):
         rng = np.random.default_rng([seed, 7919, index])
-        scores, losses, left = [], [], n_per_bucket
+        scores, losses, zeros, left = [], [], [], n_per_bucket
         while left > 0:
             n = min(batch_size, left)
-            s, l = batch_scores(model, make_batch(task, rng, lo, hi, n, "eval", train_range, layout).to(device), rng)
+            batch = make_batch(task, rng, lo, hi, n, "eval", train_range, layout).to(device)
+            s, l = batch_scores(model, batch, rng)
             scores.append(s.cpu()), losses.append(l.cpu())
+            if model.regression:  # the exact zero predictor on the same examples: the fit gate's yardstick
+                zeros.append((batch.labels.float() ** 2).mean(dim=1).cpu())
             left -= n
         results[bucket_label(lo, hi)] = {"metric": float(torch.cat(scores).mean()),
                                          "loss": float(torch.cat(losses).mean()), "n": n_per_bucket}
+        if zeros:
+            results[bucket_label(lo, hi)]["zero_mse"] = float(torch.cat(zeros).mean())
     model.train(was_training)
     return results
 

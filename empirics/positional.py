@@ -11,6 +11,8 @@ Fixed tables and position-dependent constants are computed by the theory functio
 positions 0..P-1 and cached (`_TheoryTable`), so the numbers the model uses are the theory's numbers.
 Learned parameters (T5 table, KERPLE r1/r2, FIRE MLP) are torch parameters whose forward formula is
 tested against the theory function with the same values.
+
+Each PE is registered once, at the end of this file (`empirics.pe_registry.register_pe`).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from torch import nn
 
 from theory import encodings as E
 from .errors import PelgError, unknown
+# build_pe, resolve_options and PES are read through this module, which fills the registry:
+from .pe_registry import PES, Option, PEContext, PESpec, build_pe, register_pe, resolve_options  # noqa: F401
 
 
 class _TheoryTable(nn.Module):
@@ -185,6 +189,7 @@ class T5Bias(PositionalEncoding):
         self.table = nn.Embedding(num_buckets, n_head)
         nn.init.normal_(self.table.weight, std=0.02)
         self.num_buckets, self.max_distance, self.bidirectional = num_buckets, max_distance, bidirectional
+        E.t5_relative_bucket(np.arange(-1, 2), bidirectional, num_buckets, max_distance)  # bad options fail here
         self._span = 0
         self.register_buffer("_buckets", torch.zeros(1, dtype=torch.long), persistent=False)
 
@@ -273,75 +278,58 @@ class LBPE(PositionalEncoding):
         return self.mlp(feats).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
 
 
-# ----------------------------------------------------------------------------- registry
-BASE_PES = ("nope", "learned", "sinusoidal", "t5", "alibi", "rope", "xpos", "kerple_log", "kerple_power",
-            "fire", "wavelet", "legendre", "lbpe")
-
-# Options each PE accepts (with defaults); anything else is an error.
-PE_OPTIONS: dict[str, dict] = {
-    "nope": {},
-    "learned": {"max_positions": 1024},
-    "sinusoidal": {"base": 10000.0, "layout": "half"},
-    "t5": {"num_buckets": 32, "max_distance": 128},
-    "alibi": {},
-    "rope": {"base": 10000.0, "fraction": 1.0, "layout": "half"},
-    "xpos": {"base": 10000.0, "fraction": 1.0, "layout": "half", "gamma": 0.4, "scale_base": 512.0},
-    "kerple_log": {},
-    "kerple_power": {},
-    "fire": {"hidden": 32, "c": 1.0, "L": 1.0},
-    "wavelet": {"n_max": 64, "wavelet": "db4", "normalize": "none"},
-    "legendre": {"n_max": 64, "beyond": "clamp", "orthonormal": False},
-    "lbpe": {"hidden": 32},
-}
+# ----------------------------------------------------------------------------- registrations
+# One `register_pe` per PE (empirics.pe_registry): hook, formula, source, theory function, module, options.
+LAYOUT = Option("half", choices=E.LAYOUTS)
+BASE = Option(10000.0, minimum=0, above=True)
+MLP_WIDTH = Option(32, minimum=1)
 
 
-def resolve_options(base: str, options: dict | None) -> dict:
-    """Defaults of `base` updated by `options`; unknown option names are an error."""
-    if base not in PE_OPTIONS:
-        raise unknown("positional encoding", base, BASE_PES)
-    opts = dict(PE_OPTIONS[base])
-    for key, value in (options or {}).items():
-        if key not in opts:
-            raise unknown(f"option for PE {base!r}", key, opts or ["(none)"])
-        opts[key] = type(opts[key])(value) if not isinstance(opts[key], bool) else _as_bool(value)
-    return opts
+def _table(fn: Callable) -> Callable[[PEContext, dict], TableEmbedding]:
+    """Builder of an embedding PE from a theory table fn(positions, d_model, **options)."""
+    return lambda ctx, o: TableEmbedding(lambda p: fn(p, ctx.d_model, **o))
 
 
-def _as_bool(value) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return bool(value)
-
-
-def build_pe(base: str, d_model: int, n_head: int, causal: bool, options: dict | None = None
-             ) -> PositionalEncoding:
-    """Build the module for a base PE name (no position-scheme suffix; see `empirics.positions`)."""
-    o = resolve_options(base, options)
-    symmetric = not causal
-    d_head = d_model // n_head
-    if base == "nope":
-        return NoPE()
-    if base == "learned":
-        return LearnedEmbedding(d_model, o["max_positions"])
-    if base == "sinusoidal":
-        return TableEmbedding(lambda p: E.sinusoidal_table(p, d_model, base=o["base"], layout=o["layout"]))
-    if base == "wavelet":
-        return TableEmbedding(lambda p: E.wavelet_table(p, d_model, o["n_max"], wavelet=o["wavelet"],
-                                                        normalize=o["normalize"]))
-    if base == "legendre":
-        return TableEmbedding(lambda p: E.legendre_table(p, d_model, o["n_max"], beyond=o["beyond"],
-                                                         orthonormal=o["orthonormal"]))
-    if base in ("rope", "xpos"):
-        extra = {k: o[k] for k in ("gamma", "scale_base")} if base == "xpos" else {}
-        return Rotary(d_head, base=o["base"], fraction=o["fraction"], layout=o["layout"],
-                      xpos=base == "xpos", **extra)
-    if base == "alibi":
-        return ALiBi(n_head, symmetric)
-    if base == "t5":
-        return T5Bias(n_head, bidirectional=symmetric, num_buckets=o["num_buckets"],
-                      max_distance=o["max_distance"])
-    if base in ("kerple_log", "kerple_power"):
-        return Kerple(n_head, base.split("_")[1], symmetric)
-    if base == "lbpe":
-        return LBPE(n_head, hidden=o["hidden"])
-    return Fire(n_head, symmetric, hidden=o["hidden"], c=o["c"], L=o["L"])
+register_pe(PESpec("nope", "none", "no positional signal; order only through the causal mask",
+                   "Kazemnejad et al. 2023", NoPE, lambda ctx, o: NoPE()))
+register_pe(PESpec("learned", "embedding", "x_i += E[i], E ∈ R^{N×d} learned; no row for i ≥ N",
+                   "Gehring et al. 2017; Radford et al. 2018", LearnedEmbedding,
+                   lambda ctx, o: LearnedEmbedding(ctx.d_model, o["max_positions"]), E.learned_table_lookup,
+                   {"max_positions": Option(1024, minimum=1)}))
+register_pe(PESpec("sinusoidal", "embedding", "x_i += [sin(i·w_k), cos(i·w_k)], w_k = 10000^(−2k/d)",
+                   "Vaswani et al. 2017", TableEmbedding, _table(E.sinusoidal_table), E.sinusoidal_table,
+                   {"base": BASE, "layout": LAYOUT}))
+register_pe(PESpec("t5", "bias", "logit[h,i,j] += b_h[bucket(j − i)]; exact below n/2, log-spaced to max_distance",
+                   "Raffel et al. 2020", T5Bias,
+                   lambda ctx, o: T5Bias(ctx.n_head, bidirectional=ctx.symmetric, **o), E.t5_bias,
+                   {"num_buckets": Option(32, minimum=2), "max_distance": Option(128, minimum=1)}))
+register_pe(PESpec("alibi", "bias", "logit[h,i,j] −= m_h·(i − j), m_h = 2^(−8h/H)", "Press et al. 2022", ALiBi,
+                   lambda ctx, o: ALiBi(ctx.n_head, ctx.symmetric), E.alibi_bias))
+register_pe(PESpec("rope", "qk", "rotate pair k of q_i, k_j by angle i·θ_k, θ_k = base^(−2k/d_rot)",
+                   "Su et al. 2021", Rotary, lambda ctx, o: Rotary(ctx.d_head, **o), E.rope_rotate,
+                   {"base": BASE, "fraction": Option(1.0, minimum=0, above=True), "layout": LAYOUT}))
+register_pe(PESpec("xpos", "qk", "RoPE with q·ζ_k^(i/s), k·ζ_k^(−j/s), ζ_k = (k/(d_rot/2) + γ)/(1 + γ)",
+                   "Sun et al. 2022", Rotary, lambda ctx, o: Rotary(ctx.d_head, xpos=True, **o), E.xpos_rotate,
+                   {"base": BASE, "fraction": Option(1.0, minimum=0, above=True), "layout": LAYOUT,
+                    "gamma": Option(0.4, minimum=0), "scale_base": Option(512.0, minimum=0, above=True)}))
+for _kind, _formula in (("log", "logit[h,i,j] += −r1_h·log(1 + r2_h·|i − j|)"),
+                        ("power", "logit[h,i,j] += −r1_h·|i − j|^r2_h, 0 < r2 ≤ 2")):
+    register_pe(PESpec(f"kerple_{_kind}", "bias", _formula, "Chi et al. 2022", Kerple,
+                       lambda ctx, o, kind=_kind: Kerple(ctx.n_head, kind, ctx.symmetric), E.kerple_bias))
+register_pe(PESpec("fire", "bias", "logit[h,i,j] += f_h(ψ(i − j)/ψ(max(L, i))), ψ(x) = log(cx + 1), f an MLP",
+                   "Li et al. 2023", Fire, lambda ctx, o: Fire(ctx.n_head, ctx.symmetric, **o), E.fire_bias,
+                   {"hidden": MLP_WIDTH, "c": Option(1.0, minimum=0, above=True),
+                    "L": Option(1.0, minimum=0, above=True)}))
+register_pe(PESpec("wavelet", "embedding",
+                   "x_i += [2^(j/2)·ψ(2^j·i/N − k)]_(j,k), ψ = db4 wavelet [reconstruction]", "Li 2025",
+                   TableEmbedding, _table(E.wavelet_table), E.wavelet_table,
+                   {"n_max": Option(64, minimum=1), "wavelet": Option("db4"),
+                    "normalize": Option("none", choices=("none", "unit"))}))
+register_pe(PESpec("legendre", "embedding", "x_i += [P_k(2i/N − 1)]_k, Legendre polynomials [reconstruction]",
+                   "Li 2025", TableEmbedding, _table(E.legendre_table), E.legendre_table,
+                   {"n_max": Option(64, minimum=1), "beyond": Option("clamp", choices=("clamp", "extend")),
+                    "orthonormal": Option(False)}))
+register_pe(PESpec("lbpe", "bias",
+                   "logit[h,i,j] += MLP_h(i − j, (i − j)/n, i − j − n, log(1 + |i − j|)) [reconstruction]",
+                   "Chen, Liang, Lin 2025", LBPE, lambda ctx, o: LBPE(ctx.n_head, **o), E.lbpe_features,
+                   {"hidden": MLP_WIDTH}))

@@ -14,28 +14,47 @@ import torch
 
 from theory import encodings as E
 from .errors import PelgError, unknown
-from .positional import BASE_PES
+from .positional import PES, Option
 
-SCHEMES = ("abs", "random", "sh")
-SCHEME_OPTIONS = {"random_max": 0, "sh_mode": "align"}  # random_max 0 -> 4 x the longest length seen
+
+@dataclass(frozen=True)
+class SchemeSpec:
+    """One position scheme: its suffix in a PE name (`BASE+name`), formula and source."""
+
+    name: str
+    formula: str
+    source: str
+    options: tuple[str, ...] = ()   # its keys in SCHEME_OPTIONS
+
+
+SCHEMES: dict[str, SchemeSpec] = {s.name: s for s in (
+    SchemeSpec("random", "BASE+random: base PE at sorted random positions from {0..L'−1}, L' > L",
+               "Ruoss et al. 2023", ("random_max",)),
+    SchemeSpec("sh", "BASE+sh: target token k takes source token k's position [reconstruction]",
+               "Chen, Liang, Lin 2025", ("sh_mode",)),
+)}
+# Scheme options travel in pe_options next to the base PE's; random_max 0 -> 4 x the longest length seen
+SCHEME_OPTIONS = {"random_max": Option(0, minimum=0), "sh_mode": Option("align", choices=("align", "offset"))}
 
 
 def parse_pe_name(name: str) -> tuple[str, str]:
     """'rope+sh' -> ('rope', 'sh'); 'alibi' -> ('alibi', 'abs')."""
+    if not isinstance(name, str):
+        raise unknown("positional encoding", name, PES)
     base, plus, scheme = name.partition("+")
-    if base not in BASE_PES:
-        raise unknown("positional encoding", name, list(BASE_PES) + [f"{b}+{s}" for b in ("BASE",)
-                                                                      for s in SCHEMES[1:]])
+    if base not in PES:
+        raise unknown("positional encoding", name, list(PES) + [f"BASE+{s}" for s in SCHEMES])
     scheme = scheme if plus else "abs"  # 'rope+' (empty scheme) is an error, not 'abs'
-    if scheme not in SCHEMES[1:] + ("abs",):
-        raise unknown("position scheme", scheme, SCHEMES[1:])
+    if scheme != "abs" and scheme not in SCHEMES:
+        raise unknown("position scheme", scheme, SCHEMES)
     return base, scheme
 
 
 def split_options(options: dict | None) -> tuple[dict, dict]:
-    """Split PE options into (base-PE options, scheme options)."""
+    """Split PE options into (base-PE options, scheme options), the scheme options typed and checked."""
     options = dict(options or {})
-    scheme = {k: options.pop(k, v) for k, v in SCHEME_OPTIONS.items()}
+    scheme = {k: o.parse("the position scheme", k, options.pop(k)) if k in options else o.default
+              for k, o in SCHEME_OPTIONS.items()}
     return options, scheme
 
 

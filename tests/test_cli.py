@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from empirics.cli import main
-from theory.encodings import PE_CATALOG
+from empirics.positions import PES, SCHEMES
 
 
 def run_cli(capsys, *argv):
@@ -19,7 +19,7 @@ def run_cli(capsys, *argv):
 def test_pes_lists_every_catalogue_entry(capsys):
     code, out, _ = run_cli(capsys, "pes")
     names = [line.split()[0] for line in out.strip().splitlines()]
-    assert code == 0 and len(names) >= 14 and names == list(PE_CATALOG)
+    assert code == 0 and len(names) >= 14 and names == list(PES) + list(SCHEMES)
 
 
 def test_tasks_lists_the_first_tasks(capsys):

@@ -2,13 +2,11 @@
 mathematics, checked numerically. Pure numpy / scipy / sympy / pywavelets; never imports torch or
 `empirics` (empirics builds on theory, not the other way round).
 
-`theory.encodings` is the single source of truth for every positional-encoding formula.
+`theory.encodings` is the single source of truth for every positional-encoding formula. Each paper's theory
+and its ledger entries live in a subpackage: `li2025`, `huang2025`, `chen2025`, `kazemnejad2023`.
 """
 
 from theory.encodings import (
-    PE_CATALOG,
-    PE_HOOKS,
-    PESpec,
     PositionOutOfRange,
     alibi_bias,
     alibi_slopes,
@@ -32,9 +30,6 @@ from theory.encodings import (
 )
 
 __all__ = [
-    "PE_CATALOG",
-    "PE_HOOKS",
-    "PESpec",
     "PositionOutOfRange",
     "alibi_bias",
     "alibi_slopes",

@@ -1,5 +1,5 @@
 """`pelg sweep` and `pelg results`: the experiment engine's subcommands. `add_parsers(sub)` adds them to
-the `pelg` parser (empirics/cli.py); `python -m empirics.engine.cli ...` runs them on their own."""
+the `pelg` parser (empirics/cli.py), which registers the papers' sweep protocols before a sweep runs."""
 from __future__ import annotations
 
 import sys

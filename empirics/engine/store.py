@@ -9,19 +9,10 @@ writer at a time), keeps its heartbeat fresh while it runs, and a row whose clai
 and its process gone, or no heartbeat for `stale_after` seconds) may be claimed again. An `events`
 table keeps an audit trail (claim, reclaim, done, failed, release) per run.
 
-Config hash (`config_hash`): sha256 of the canonical JSON (sorted keys, no spaces) of the resolved
-config: `TrainConfig.from_dict(d).to_dict()` with every default filled in, integers in float fields
-written as floats, `model.vocab_size` resolved from the task (as `train.build_model` does, so the hash of
-a result's config equals the hash of the config that produced it), and `device` dropped when it is
-"auto" (the same run whatever the machine picks). Every other field is kept: an explicit "cpu" or
-"cuda" can change the numbers, so it is a different run; and `checkpoint_every`, which never changes the
-numbers, stays in too, because a run directory is named by the hash and `train` resumes only from a
-checkpoint of exactly its own config.
+Config hashing is in empirics/engine/confighash.py; flat rows and their filter in empirics/engine/rows.py.
 """
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
 import os
 import socket
@@ -30,10 +21,10 @@ import subprocess
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import MISSING, fields, is_dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from empirics.engine.rows import filter_rows, flatten_row
 from empirics.errors import PelgError
 
 FORMAT = "pelg-store"
@@ -65,59 +56,6 @@ COLUMNS = ("hash", "status", "config", "metrics", "train_loss", "result", "wall_
            "device", "versions", "git_commit", "threads", "error", "failed_step", "claimed_by", "heartbeat",
            "attempts", "created", "started", "finished")
 JSON_COLUMNS = ("config", "metrics", "train_loss", "result", "versions")
-
-
-# ----------------------------------------------------------------------------------------------- hashing
-def _default(f):
-    if f.default is not MISSING:
-        return f.default
-    if f.default_factory is not MISSING:
-        return f.default_factory()
-    return None
-
-
-def _floats_as_floats(d: dict, cls) -> None:
-    """In place: an int given for a float-valued field becomes a float (lr = 1 and lr = 1.0 are one run)."""
-    for f in fields(cls):
-        if f.name not in d:
-            continue
-        default, value = _default(f), d[f.name]
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            d[f.name] = float(value)
-        elif is_dataclass(default) and isinstance(value, dict):
-            _floats_as_floats(value, type(default))
-
-
-@lru_cache(maxsize=256)
-def _vocab_size(task: str, task_format: str) -> int | None:
-    from empirics.tasks import get_task
-
-    t = get_task(task, format=task_format)
-    return len(t.vocab) if t.kind in ("tokens", "sets") else None
-
-
-def canonical_config(cfg) -> dict:
-    """The full resolved config dict of a TrainConfig or a (partial) config dict; validates it."""
-    from empirics.train import TrainConfig
-
-    d = copy.deepcopy(cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg))
-    if not isinstance(d.get("model", {}), dict):
-        raise PelgError(f"train config field 'model' must be a table, got {d['model']!r}")
-    d = TrainConfig.from_dict(d).to_dict()
-    _floats_as_floats(d, TrainConfig)
-    vocab = _vocab_size(d["task"], d["task_format"])
-    if vocab is not None:
-        d["model"]["vocab_size"] = vocab
-    return d
-
-
-def config_hash(cfg) -> str:
-    """sha256 (hex) of the canonical JSON of the resolved config; "device" is left out when "auto"."""
-    d = canonical_config(cfg)
-    if d.get("device") == "auto":
-        del d["device"]
-    text = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------ environment
@@ -452,80 +390,3 @@ def _decode(r: sqlite3.Row) -> dict:
         if d.get(c) is not None:
             d[c] = json.loads(d[c])
     return d
-
-
-# ---------------------------------------------------------------------------------- flat rows, filtering
-def _flatten(prefix: str, obj, out: dict) -> None:
-    if isinstance(obj, dict) and obj:
-        for k, v in obj.items():
-            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
-    else:
-        out[prefix] = obj
-
-
-def flatten_row(row: dict) -> dict:
-    """hash, status, sweeps, then config fields by dotted name (model.pe, ...), metric.<bucket>,
-    loss.<bucket>, train_loss.{first,final,min}, timings, device, versions, commit, error."""
-    out = {"hash": row["hash"], "status": row["status"], "sweeps": ",".join(row.get("sweeps", []))}
-    cfg = dict(row["config"])
-    _flatten("", cfg, out)
-    for label, m in (row.get("metrics") or {}).items():
-        out[f"metric.{label}"] = m.get("metric")
-        out[f"loss.{label}"] = m.get("loss")
-    for k, v in (row.get("train_loss") or {}).items():
-        out[f"train_loss.{k}"] = v
-    for c in ("wall_seconds", "train_seconds", "device", "git_commit", "threads", "attempts", "error",
-              "failed_step", "claimed_by"):
-        out[c] = row.get(c)
-    for k, v in (row.get("versions") or {}).items():
-        out[f"version.{k}"] = v
-    return out
-
-
-def _parse_value(text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _matches(value, wanted_text: str) -> bool:
-    wanted = _parse_value(wanted_text)
-    if isinstance(value, bool) or isinstance(wanted, bool):
-        return value is wanted or str(value).lower() == wanted_text.lower()
-    if isinstance(value, (int, float)) and isinstance(wanted, (int, float)):
-        return float(value) == float(wanted)
-    if isinstance(value, list):
-        return value == wanted
-    if value is None:
-        return wanted_text in ("", "null", "None")
-    if isinstance(value, str) and "," in value and wanted_text in value.split(","):  # sweeps
-        return True
-    return str(value) == wanted_text
-
-
-def filter_rows(rows: list[dict], where: list[str]) -> list[dict]:
-    """Keep rows where every KEY=VALUE holds. KEY is a column (status, hash, sweep, device, ...) or a config
-    field by dotted name; a unique suffix is enough (pe = model.pe). VALUE is parsed as JSON where it can be
-    (seed=0, model.causal=true, train_lengths=[1,5]); `hash` matches by prefix."""
-    keys = list(dict.fromkeys(k for r in rows for k in r)) or ["hash", "status", "sweeps"]
-    for cond in where:
-        key, eq, value = cond.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            raise PelgError(f"--where expects KEY=VALUE, got {cond!r}")
-        if key == "sweep":
-            key = "sweeps"
-        if key not in keys:
-            ends = [k for k in keys if k.endswith("." + key)]
-            if len(ends) == 1:
-                key = ends[0]
-            elif rows:
-                shown = sorted(k for k in keys if not k.startswith(("metric.", "loss.", "version.")))
-                raise PelgError(f"unknown --where key {key!r}" + (f" (ambiguous: {', '.join(ends)})" if ends else "")
-                                + f"; valid: {', '.join(shown)}")
-        if key == "hash":
-            rows = [r for r in rows if str(r.get("hash", "")).startswith(value)]
-        else:
-            rows = [r for r in rows if key in r and _matches(r[key], value)]
-    return rows

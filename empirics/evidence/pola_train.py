@@ -1,6 +1,6 @@
 """The observed side of the POLA theory (Chen, Liang, Lin 2025, arXiv 2510.04130) — **[reconstruction]**:
 a torch position-only linear attention per (target, PE), trained by gradient descent FROM ZERO on random
-inputs at scales S = {1..N}, tested at 2N and 4N, against the prediction of `theory.chen2025.pola`.
+inputs at scales S = {1..N}, tested at 2N and 4N, against the prediction of `theory.chen2025.lrc`.
 
 Model: y_i = sum_j a_theta(i, j; n) x_j with a_theta(i, j; n) = <phi_PE(i, j; n), theta>, the feature map
 of `theory.chen2025.pola.feature` (the single definition; the theory's exact criterion and this training share it,
@@ -26,14 +26,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from theory.chen2025 import pola
+from theory.chen2025 import lrc, pola
 from theory.claims import Verdict, claim
 
 
 @dataclass(frozen=True)
 class POLAConfig:
-    n_train: int = pola.N_TRAIN
-    test_scales: tuple[int, ...] = pola.TEST_SCALES
+    n_train: int = lrc.N_TRAIN
+    test_scales: tuple[int, ...] = lrc.TEST_SCALES
     steps: int = 300
     batch: int = 32
     test_batch: int = 256
@@ -181,14 +181,14 @@ def train_layout(layout: str, targets: list[str], pes: list[str], cfg: POLAConfi
 
 def table(cfg: POLAConfig = POLAConfig(), pes: tuple[str, ...] = pola.PES,
           targets: tuple[str, ...] = tuple(pola.TARGETS)) -> list[dict]:
-    """Predicted (theory.chen2025.pola, minimum-norm criterion) vs observed (gradient descent) per (target, PE)."""
+    """Predicted (theory.chen2025.lrc, minimum-norm criterion) vs observed (gradient descent) per (target, PE)."""
     out = []
     for layout in pola.LAYOUTS:
         ts = [t for t in targets if pola.TARGETS[t].layout == layout]
         if not ts:
             continue
         for rec in train_layout(layout, ts, list(pes), cfg):
-            pred = pola.prediction(rec["target"], rec["pe"], cfg.n_train, tuple(cfg.test_scales))
+            pred = lrc.prediction(rec["target"], rec["pe"], cfg.n_train, tuple(cfg.test_scales))
             rec["predicted"] = pred["prediction"]
             rec["agree"] = rec["predicted"] == rec["observed"]
             rec["min_norm_max_abs_error"] = pred["min_norm_max_abs_error"]

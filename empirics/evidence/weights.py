@@ -1,9 +1,9 @@
-"""Adapter: a pelg `Transformer` -> the numpy weight dict of `theory.li2025.capacity` (float64), plus the
+"""Adapter: a pelg `Transformer` -> the numpy weight dict of `theory.li2025.numpy_transformer` (float64), plus the
 positional pieces the numpy forward takes as arguments (embedding rows, attention bias, RoPE spec),
 computed by the `theory.encodings` functions from the model's own PE parameters.
 
 `theory` never sees torch: everything leaves this module as numpy arrays. The numpy forward
-(`theory.li2025.capacity.network_forward`) equals the torch forward on the same weights (tested in
+(`theory.li2025.numpy_transformer.network_forward`) equals the torch forward on the same weights (tested in
 tests/empirics/test_capacity_models.py).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from empirics.errors import PelgError
 from empirics.model import Transformer
 from empirics.positional import (ALiBi, Fire, Kerple, LearnedEmbedding, NoPE, Rotary, T5Bias, TableEmbedding,
                          resolve_options)
-from empirics.positions import parse_pe_name
+from empirics.positions import parse_pe_name, split_options
 
 SUPPORTED_PES = ("nope", "learned", "sinusoidal", "wavelet", "legendre", "alibi", "t5", "kerple_log",
                  "kerple_power", "fire", "rope")
@@ -44,12 +44,11 @@ def _check_supported(model: Transformer) -> tuple[str, dict]:
     if base not in SUPPORTED_PES:
         raise PelgError(f"the capacity adapter does not support PE {base!r} (xPos scales are not "
                         f"norm-preserving); valid: {', '.join(SUPPORTED_PES)}")
-    return base, resolve_options(base, {k: v for k, v in model.cfg.pe_options.items()
-                                        if k not in ("random_max", "sh_mode")})
+    return base, resolve_options(base, split_options(model.cfg.pe_options)[0])
 
 
 def network_weights(model: Transformer) -> dict:
-    """The `theory.li2025.capacity` weight dict of a pelg Transformer (see that module's docstring)."""
+    """The `theory.li2025.numpy_transformer` weight dict of a pelg Transformer (see that module's docstring)."""
     base, opts = _check_supported(model)
     cfg = model.cfg
     d, H = cfg.d_model, cfg.n_head

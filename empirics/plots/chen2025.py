@@ -1,8 +1,8 @@
-"""Figures for the Chen, Liang, Lin 2025 theory (arXiv 2510.04130) — **[reconstruction]** (theory.chen2025.pola,
+"""Figures for the Chen, Liang, Lin 2025 theory (arXiv 2510.04130) — **[reconstruction]** (theory.chen2025.lrc,
 theory.chen2025.src): LRC against scale per PE and target, and SRC against scale per task and PE.
 
 `render(out_dir)` writes figures/chen2025_lrc.png and figures/chen2025_src.png (n = 1..64; exact
-rationals up to 32, numpy beyond, as theory.chen2025.pola states; about a minute on CPU, mostly the LBPE ranks).
+rationals up to 32, numpy beyond, as theory.chen2025.lrc states; about a minute on CPU, mostly the LBPE ranks).
 """
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from theory.chen2025 import pola
-from theory.chen2025 import src
+from theory.chen2025 import lrc, pola, src, src_tasks
 
 from empirics.plots.common import save_figure
 
@@ -38,7 +37,7 @@ def _plot_curve(ax, xs, ys, pe: str, offset: float = 0.0):
         ax.plot([], [], color=COLORS.get(pe), ls=STYLES.get(pe, "-"), label=f"{pe} (never)")
 
 
-def render_lrc(path: Path, n_max: int = pola.LRC_MAX_SCALE) -> Path:
+def render_lrc(path: Path, n_max: int = lrc.LRC_MAX_SCALE) -> Path:
     """Top row: LRC_{1..n}(PE) = rank Phi_{1..n} per layout. Other panels: LRC_{1..n}(PE, T) per target
     (a gap where T is not representable on 1..n; the lbpe line is an upper bound, min over its parts)."""
     xs = list(range(1, n_max + 1))
@@ -49,10 +48,10 @@ def render_lrc(path: Path, n_max: int = pola.LRC_MAX_SCALE) -> Path:
     for k, layout in enumerate(pola.LAYOUTS):
         ax = axes[0][k]
         for pe in pola.PES:
-            _plot_curve(ax, xs, pola.lrc_curve(pe, layout, n_max), pe)
+            _plot_curve(ax, xs, lrc.lrc_curve(pe, layout, n_max), pe)
         ax.set_yscale("log")
         ax.set_title(f"LRC_S(PE) = rank Phi_S, {layout}", fontsize=9)
-        _mark_scales(ax, pola.N_TRAIN, pola.TEST_SCALES, n_max)
+        _mark_scales(ax, lrc.N_TRAIN, lrc.TEST_SCALES, n_max)
     axes[0][0].legend(fontsize=7, ncol=2)
     for k in range(len(pola.LAYOUTS), ncols):
         axes[0][k].axis("off")
@@ -61,7 +60,7 @@ def render_lrc(path: Path, n_max: int = pola.LRC_MAX_SCALE) -> Path:
                             "Target panels: gap = not representable.", fontsize=8, va="center")
     for k, target in enumerate(targets):
         ax = axes[1 + k // ncols][k % ncols]
-        curves = {pe: pola.target_lrc_curve(pe, target, n_max) for pe in pola.PES}
+        curves = {pe: lrc.target_lrc_curve(pe, target, n_max) for pe in pola.PES}
         for j, pe in enumerate(pola.PES):
             _plot_curve(ax, xs, curves[pe], pe, offset=0.02 * j)
         gone = next((n for n in xs if all(c[n - 1] is None for c in curves.values())), None)
@@ -71,7 +70,7 @@ def render_lrc(path: Path, n_max: int = pola.LRC_MAX_SCALE) -> Path:
         t = pola.TARGETS[target]
         ax.set_yscale("log")
         ax.set_title(f"{target} ({t.task}, {t.layout})", fontsize=8)
-        _mark_scales(ax, pola.N_TRAIN, pola.TEST_SCALES, n_max)
+        _mark_scales(ax, lrc.N_TRAIN, lrc.TEST_SCALES, n_max)
         if k % ncols == 0:
             ax.set_ylabel("LRC_S(PE, T)")
     for k in range(len(targets), (nrows - 1) * ncols):
@@ -87,7 +86,7 @@ def render_lrc(path: Path, n_max: int = pola.LRC_MAX_SCALE) -> Path:
 def render_src(path: Path, n_max: int = src.SRC_MAX_SCALE) -> Path:
     """SRC_n(task, PE) against n, one panel per task; PEs without a valid circuit are named in the panel."""
     xs = list(range(1, n_max + 1))
-    tasks = list(src.TASKS)
+    tasks = list(src_tasks.TASKS)
     ncols = 4
     nrows = -(-len(tasks) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
@@ -123,5 +122,5 @@ def render_src(path: Path, n_max: int = src.SRC_MAX_SCALE) -> Path:
 
 def render(out_dir: Path, n_max: int = 64) -> list[Path]:
     out_dir = Path(out_dir)
-    return [render_lrc(out_dir / LRC_FIGURE, min(n_max, pola.LRC_MAX_SCALE)),
+    return [render_lrc(out_dir / LRC_FIGURE, min(n_max, lrc.LRC_MAX_SCALE)),
             render_src(out_dir / SRC_FIGURE, min(n_max, src.SRC_MAX_SCALE))]

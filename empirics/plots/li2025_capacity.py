@@ -1,4 +1,4 @@
-"""Figures for Li 2025 claims 1 and 3 (issue #4): `render(out_dir)` writes
+"""Figures for Li 2025 claims 1 and 3 (issue #4): `render(out_dir, ...)` writes
 
 * figures/li2025_alibi_bound.png: per query of the trained ALiBi heads, the measured extrapolation error
   Delta = ||A(mu, -alpha d) - A(mu, -alpha min(d, D))|| against the query's largest key distance, with the
@@ -6,7 +6,8 @@
 * figures/capacity_vs_gap.png: per PE, the capacity proxy L_trans B_0 / sqrt(m) against the observed
   length-generalization gap, on running_mean and copy, with the Spearman correlations.
 
-The numbers come from `empirics.evidence.li2025_models` (the same cached trainings as the ledger).
+The plots take their numbers as arguments; `empirics.evidence.li2025_figures.render_figures` computes them
+(from the same cached trainings as the ledger) and calls `render`.
 """
 from __future__ import annotations
 
@@ -16,23 +17,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from empirics.evidence import li2025_models as LM
 from empirics.plots.common import save_figure
 
 ALIBI_FIGURE = "li2025_alibi_bound.png"
 CAPACITY_FIGURE = "capacity_vs_gap.png"
-FIGURE_LENGTHS = (("running_mean", 60), ("running_mean", 80), ("running_mean", 100), ("running_mean", 150),
-                  ("running_mean", 200), ("copy", 22), ("copy", 28), ("copy", 34))
 
 
-def render_alibi(path: Path) -> Path:
-    recs = LM.alibi_results(FIGURE_LENGTHS)
+def render_alibi(recs: list[dict], train_distance: dict[str, int], path: Path) -> Path:
+    """`recs`: per-query records of theory.li2025.alibi_bound.extrapolation_check (with task, d_max, delta,
+    lipschitz_bound, mass_bound, slope); `train_distance`: per task, the largest key distance D seen in
+    training."""
     tasks = ("running_mean", "copy")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         rs = [r for r in recs if r["task"] == task]
         d = np.array([r["d_max"] for r in rs])
-        D = LM._lengths(task)[0] - 1
+        D = train_distance[task]
         series = (("delta", "measured Δ", "k", "o"),
                   ("lipschitz_bound", "Lipschitz bound L_A·α·(d − D)", "tab:blue", "^"),
                   ("mass_bound", "far-mass bound", "tab:orange", "s"))
@@ -55,9 +55,9 @@ def render_alibi(path: Path) -> Path:
     return path
 
 
-def render_capacity(path: Path) -> Path:
-    res = LM.capacity_results()
-    rk = LM.ranking(res)
+def render_capacity(res: dict, rk: dict, path: Path) -> Path:
+    """`res`: {task: {pe: {"proxy_local_test", "proxy_local_train", "gap", ...}}}; `rk`: {task: {measure:
+    {"rho", "p_exact", ...}}}, the Spearman correlations of each capacity measure with the gap."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), squeeze=False)
     for ax, (task, rows) in zip(axes[0], res.items()):
         for i, (pe, r) in enumerate(rows.items()):
@@ -83,7 +83,9 @@ def render_capacity(path: Path) -> Path:
     return path
 
 
-def render(out_dir: Path) -> list[Path]:
+def render(out_dir: Path, alibi_records: list[dict], train_distance: dict[str, int], capacity: dict,
+           ranks: dict) -> list[Path]:
     """Write both figures into out_dir (e.g. ./figures); returns their paths."""
     out_dir = Path(out_dir)
-    return [render_alibi(out_dir / ALIBI_FIGURE), render_capacity(out_dir / CAPACITY_FIGURE)]
+    return [render_alibi(alibi_records, train_distance, out_dir / ALIBI_FIGURE),
+            render_capacity(capacity, ranks, out_dir / CAPACITY_FIGURE)]

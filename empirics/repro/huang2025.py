@@ -13,7 +13,7 @@ in the smoke and quick profiles shorter lengths (train up to `train_max`, bins o
 fewer steps and a lower success bar. Quick runs on two CPU cores; full is the paper's lengths and step
 budget, meant for a GPU.
 
-Predicted vs observed: the C-RASP prediction of theory.huang2025.programs for the PE's theory class (learned ->
+Predicted vs observed: the C-RASP prediction of theory.huang2025.predictions for the PE's theory class (learned ->
 APE, nope -> NoPE, rope -> RPE, rope+sh -> SH; the last two are pelg's mapping, see paper_repro.md);
 observed "generalizes" when the mean exact match over the successful seeds on the first bin above the
 training lengths is at least `generalizes_at`, "fails" below it, "not fit" when no seed reached the bar.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from theory.huang2025 import programs as cp
+from theory.huang2025.predictions import predictions
 
 from ..errors import PelgError
 from ..evaluate import bucket_label
@@ -115,7 +115,7 @@ def run_rounds(p: dict, workers: int, device: str, log=print) -> tuple[list, lis
 
 def predicted() -> dict[tuple[str, str], dict]:
     """{(task, theory PE): C-RASP prediction record} (the paper's labels for APE / NoPE)."""
-    return {(r["task"], r["pe"]): r for r in cp.predictions()}
+    return {(r["task"], r["pe"]): r for r in predictions()}
 
 
 def summarize(p: dict, keys, results) -> dict:

@@ -5,28 +5,21 @@ Protocol (seed summary, claim 8): 2-layer Transformer encoder, d_model 64, one h
 0.0108 and sinusoidal 0.0423 at N = 200 (other cells unknown). Our task is the [reconstruction] of
 li2025.md (x_t ~ U[-1, 1], y_t = running mean). We add NoPE, learned APE and RoPE rows, report the
 encoder both bidirectional (the paper's "encoder") and with a causal mask, and compare with the
-zero predictor, whose MSE is exact: E[y_t^2] = Var(x)/t = 1/(3t) for the running mean.
+zero predictor, whose MSE is exact: E[y_t^2] = Var(x)/t = 1/(3t) for the running mean. Importing this module
+registers the protocol for sweep specs (`protocol = "li2025"`).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from empirics.engine.protocols import register_protocol
+from empirics.evidence.li2025_published import PAPER_PES, PUBLISHED_MSE_AT_200
 from empirics.plots.common import plot_metric_vs_length
-from .common import check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs
+from empirics.tasks.running_sum import zero_predictor_mse
+from .common import PROFILES, check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs
 
 PAPER = "li2025"
-PAPER_PES = ("sinusoidal", "alibi", "wavelet", "legendre")
-PUBLISHED_MSE_AT_200 = {"wavelet": 0.0108, "sinusoidal": 0.0423}  # Table 5 via the seed summary
 FIGURE = "li2025_mse_vs_length.png"
-
-
-def zero_predictor_mse(length: int, reduction: str = "mean") -> float:
-    """Exact MSE of predicting 0 at every position, averaged over positions 1..length:
-    mean -> (1/N) sum_t 1/(3t); sum -> (1/N) sum_t t/3 = (N + 1)/6."""
-    t = np.arange(1, length + 1)
-    return float(np.mean(1 / (3 * t))) if reduction == "mean" else float((length + 1) / 6)
 
 
 def build_configs(p: dict) -> list[tuple[tuple[str, str, int], dict]]:
@@ -43,6 +36,14 @@ def build_configs(p: dict) -> list[tuple[tuple[str, str, int], dict]]:
                        "eval_samples": p["eval_samples"], **p["train"]}
                 out.append(((mask, pe, seed), cfg))
     return out
+
+
+def sweep_configs(profile: str) -> list[dict]:
+    """The TrainConfig dicts of a profile, for sweep specs `protocol = "li2025"` (empirics/engine/protocols)."""
+    return [cfg for _, cfg in build_configs(load_protocol(PAPER, profile))]
+
+
+register_protocol(PAPER, sweep_configs, PROFILES)
 
 
 def summarize(p: dict, keys, results) -> dict:

@@ -1,5 +1,6 @@
 """Kazemnejad et al. 2023 (kazemnejad2023.md) algorithmic tasks: the copy and reverse variants here, the
-arithmetic / reasoning tasks with scratchpads in `k23_scratchpad`, and the family registry `TASKS`.
+arithmetic / reasoning tasks with scratchpads in `k23_arithmetic` and `k23_reasoning` (their shared
+format in `k23_scratchpad`), and the family registry `TASKS`.
 
 Copy and reverse follow the official builders (McGill-NLP/length-generalization,
 `scripts/dataset_builders/make_copy_dataset.py`, `make_reverse_dataset.py`) and the prompts of
@@ -32,7 +33,9 @@ import numpy as np
 
 from ..errors import PelgError, unknown
 from .base import Example, Task, Vocab
-from .k23_scratchpad import Addition, Lego, Parity, Polynomial, SortMulti, SortSingle, Summation, uniform_ints
+from .k23_arithmetic import Addition, Polynomial, Summation
+from .k23_reasoning import Lego, Parity, SortMulti, SortSingle
+from .k23_scratchpad import uniform_ints
 
 NEXT = "[NEXT]"
 COPY_PREFIX = ("Copy", ":")

@@ -1,5 +1,6 @@
 """Task protocols as data: `empirics/tasks/protocols/*.toml`, one table per task-split with its training
-lengths, test buckets and sample counts (from each paper's protocol)."""
+lengths, test buckets and sample counts (from each paper's protocol); a task registered in code may bring
+its protocol with it (`add_protocol`, called by `empirics.tasks.register_task`)."""
 from __future__ import annotations
 
 import tomllib
@@ -41,8 +42,18 @@ def all_protocols() -> dict[str, dict]:
     return out
 
 
+_REGISTERED: dict[str, dict] = {}  # protocols given with `register_task` at run time
+
+
+def add_protocol(name: str, entry: dict) -> None:
+    """A protocol that comes with a task registered in code rather than in protocols/*.toml."""
+    if name in all_protocols() or name in _REGISTERED:
+        raise PelgError(f"task protocol {name!r} is defined twice")
+    _REGISTERED[name] = _check(name, dict(entry), "register_task")
+
+
 def task_protocol(name: str) -> dict:
-    protocols = all_protocols()
+    protocols = {**all_protocols(), **_REGISTERED}
     if name not in protocols:
         raise unknown("task protocol", name, protocols)
     return protocols[name]

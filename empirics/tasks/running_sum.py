@@ -1,5 +1,6 @@
 """Running sum / running mean regression (Li 2025, section 7.1; our [reconstruction], li2025.md):
-x_t i.i.d. uniform on [-1, 1]; target y_t = mean(x_1..x_t) by default, or the plain sum."""
+x_t i.i.d. uniform on [-1, 1]; target y_t = mean(x_1..x_t) by default, or the plain sum. The zero
+predictor's MSE is exact (`zero_predictor_mse`): E[y_t^2] = Var(x)/t = 1/(3t) for the running mean."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,3 +35,10 @@ class RunningSum(Task):
             total += float(value)
             out.append(total / t if self.reduction == "mean" else total)
         return np.asarray(out)
+
+
+def zero_predictor_mse(length: int, reduction: str = "mean") -> float:
+    """Exact MSE of predicting 0 at every position, averaged over positions 1..length:
+    mean -> (1/N) sum_t 1/(3t); sum -> (1/N) sum_t t/3 = (N + 1)/6."""
+    t = np.arange(1, length + 1)
+    return float(np.mean(1 / (3 * t))) if reduction == "mean" else float((length + 1) / 6)

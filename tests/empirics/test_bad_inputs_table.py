@@ -18,7 +18,8 @@ import torch
 
 from empirics import cli
 from empirics.engine import cli as cli_engine
-from empirics.engine.store import Store, canonical_config, config_hash
+from empirics.engine.confighash import canonical_config, config_hash
+from empirics.engine.store import Store
 
 BASE = {"name": "bad", "base": {"task": "copy", "train_lengths": [1, 4], "eval_buckets": [[1, 4], [5, 6]],
                                 "steps": 2, "batch_size": 4, "eval_samples": 4,
@@ -218,7 +219,7 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PELG_STORE_TIMEOUT", "0.3")
     good = tmp_path / "good.toml"
     good.write_text(to_toml(BASE))
-    from empirics.engine.sweep import expand, load_spec
+    from empirics.engine.spec import expand, load_spec
 
     configs = expand(load_spec(good))
     store = tmp_path / "store" / "pelg.sqlite"

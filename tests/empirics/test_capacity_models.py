@@ -1,4 +1,4 @@
-"""The capacity adapter and ledger entries on torch models: the numpy forward of theory.li2025.capacity equals
+"""The capacity adapter and ledger entries on torch models: the numpy forward of theory.li2025.numpy_transformer equals
 the torch forward on the same weights (every supported PE); the Lipschitz bounds hold against measured
 Jacobians (autograd power iteration and numpy finite differences) with random and trained weights; the
 Li 2025 model-ledger entries return valid verdicts with evidence; the figures render.
@@ -14,12 +14,16 @@ import numpy as np
 import pytest
 import torch
 
-from empirics.evidence import li2025_models as LM
+from empirics.evidence import li2025_alibi as LA
+from empirics.evidence import li2025_capacity as LC
+from empirics.evidence import li2025_figures as LF
+from empirics.evidence import li2025_trained as T
 from empirics.evidence import weights as W
 from empirics.errors import PelgError
 from empirics.model import ModelConfig, Transformer
-from empirics.plots.li2025_capacity import render
 from theory.li2025 import capacity as C
+from theory.li2025 import lipschitz as LIP
+from theory.li2025 import numpy_transformer as NT
 from theory.claims import VERDICTS, load, run_claims
 
 FD_REL = 1e-4
@@ -52,7 +56,7 @@ def test_numpy_forward_equals_torch_forward(pe, arch, causal, vocab, extra):
         ref = m(x, torch.arange(n).expand(3, n)).numpy()
     net, bias = W.network_weights(m), W.attention_bias(m, pos)
     z0 = W.input_embedding(m, x.numpy(), pos)
-    out = C.network_forward(net, z0, bias, pos)
+    out = NT.network_forward(net, z0, bias, pos)
     out = out[..., 0] if vocab == 0 else out
     np.testing.assert_allclose(out, ref, rtol=0, atol=2e-5 * max(1.0, np.abs(ref).max()))
     with torch.no_grad():  # the same blocks in float64 (the path the ledger differentiates)
@@ -73,17 +77,17 @@ def _check_bounds(model, raw, n):
     net, bias = W.network_weights(model), W.attention_bias(model, pos)
     emb, rows = W.embedding_parameters(model), W.pe_rows(model, pos)
     dom = (C.affine_domain(emb["w"], emb["b"], rows) if model.regression else C.hull_domain(emb["E"], rows))
-    glob = C.network_lipschitz_bound(net, n, dom["c0"], bias)["L_trans"]
+    glob = LIP.network_lipschitz_bound(net, n, dom["c0"], bias)["L_trans"]
     z = W.input_embedding(model, raw, pos)
-    fn_np = lambda x: C.network_forward(net, x, bias, pos)
+    fn_np = lambda x: NT.network_forward(net, x, bias, pos)
     fn_t = W.torch_network_fn(model, pos)
     for zi in z[:2]:
-        fd = C.jacobian_spectral_norm(fn_np, zi)
-        pi = LM.jacobian_norm(fn_t, zi, iters=60)
+        fd = LIP.jacobian_spectral_norm(fn_np, zi)
+        pi = LC.jacobian_norm(fn_t, zi, iters=60)
         assert pi <= fd * (1 + FD_REL) and pi >= 0.98 * fd  # power iteration approaches from below
-        local = C.jacobian_bound_at(net, zi, bias, pos)["bound"]
+        local = LIP.jacobian_bound_at(net, zi, bias, pos)["bound"]
         assert fd <= local * (1 + FD_REL) and fd <= glob * (1 + FD_REL)
-    assert C.pair_lipschitz(fn_np, z[:2], z[2:4]) <= glob
+    assert LIP.pair_lipschitz(fn_np, z[:2], z[2:4]) <= glob
 
 
 @pytest.mark.parametrize("pe", ["alibi", "sinusoidal", "rope"])
@@ -97,36 +101,35 @@ def test_bounds_hold_with_random_weights(pe):
 def small_protocol():
     """A scaled-down ledger protocol (seconds), with the module caches cleared before and after."""
     mp = pytest.MonkeyPatch()
-    mp.setattr(LM, "RUNNING_MEAN", {**LM.RUNNING_MEAN, "train_length": 12, "test_lengths": (24,),
-                                     "pes": ("sinusoidal", "alibi", "nope"),
-                                     "model": {**LM.RUNNING_MEAN["model"], "d_model": 16, "d_ff": 32},
-                                     "steps": 40, "batch_size": 8, "eval_samples": 16})
-    mp.setattr(LM, "COPY", {**LM.COPY, "train_lengths": (1, 3), "test_lengths": (4, 6),
-                            "pes": ("nope", "alibi", "rope"), "model": {**LM.COPY["model"], "d_model": 16, "d_ff": 32},
-                            "steps": 40, "batch_size": 8, "eval_samples": 16})
-    mp.setattr(LM, "ALIBI_LENGTHS", {"running_mean": (24,), "copy": (14,)})
-    mp.setattr(LM, "ALIBI_QUERIES", 4)
-    mp.setattr("empirics.plots.li2025_capacity.FIGURE_LENGTHS", (("running_mean", 18), ("running_mean", 24),
-                                                                 ("copy", 14)))
-    for f in (LM.trained, LM.capacity_results, LM.alibi_results):
+    mp.setattr(T, "RUNNING_MEAN", {**T.RUNNING_MEAN, "train_length": 12, "test_lengths": (24,),
+                                    "pes": ("sinusoidal", "alibi", "nope"),
+                                    "model": {**T.RUNNING_MEAN["model"], "d_model": 16, "d_ff": 32},
+                                    "steps": 40, "batch_size": 8, "eval_samples": 16})
+    mp.setattr(T, "COPY", {**T.COPY, "train_lengths": (1, 3), "test_lengths": (4, 6),
+                           "pes": ("nope", "alibi", "rope"), "model": {**T.COPY["model"], "d_model": 16, "d_ff": 32},
+                           "steps": 40, "batch_size": 8, "eval_samples": 16})
+    mp.setattr(LA, "ALIBI_LENGTHS", {"running_mean": (24,), "copy": (14,)})
+    mp.setattr(LA, "ALIBI_QUERIES", 4)
+    mp.setattr(LF, "FIGURE_LENGTHS", (("running_mean", 18), ("running_mean", 24), ("copy", 14)))
+    for f in (T.trained, LC.capacity_results, LA.alibi_results):
         f.cache_clear()
     yield
-    for f in (LM.trained, LM.capacity_results, LM.alibi_results):
+    for f in (T.trained, LC.capacity_results, LA.alibi_results):
         f.cache_clear()
     mp.undo()
 
 
 def test_bounds_hold_with_trained_weights(small_protocol):
-    model, _ = LM.trained("running_mean", "alibi")
+    model, _ = T.trained("running_mean", "alibi")
     raw = np.random.default_rng(1).uniform(-1, 1, size=(4, 12))
     _check_bounds(model, raw, 12)
-    model, _ = LM.trained("copy", "rope")
-    raw = LM._inputs(model, "copy", 8, 4, np.random.default_rng(2))
+    model, _ = T.trained("copy", "rope")
+    raw = T.sample_inputs(model, "copy", 8, 4, np.random.default_rng(2))
     _check_bounds(model, raw, 8)
 
 
 def test_model_ledger_entries_return_valid_verdicts(small_protocol):
-    load(("empirics.evidence.li2025_models",))
+    load(("empirics.evidence.li2025_capacity", "empirics.evidence.li2025_alibi"))
     records = {r["id"]: r for r in run_claims(ids=MODEL_IDS)}
     assert set(records) == set(MODEL_IDS)
     for r in records.values():
@@ -143,13 +146,13 @@ def test_model_ledger_entries_return_valid_verdicts(small_protocol):
 
 
 def test_spearman_exact_p_value():
-    out = LM.spearman([1, 2, 3, 4, 5], [2, 4, 6, 8, 10])
+    out = LC.spearman([1, 2, 3, 4, 5], [2, 4, 6, 8, 10])
     assert out["rho"] == pytest.approx(1.0) and out["p_exact"] == pytest.approx(2 / 120)
-    assert LM.spearman([1, 1, 1], [1, 2, 3])["rho"] is None
+    assert LC.spearman([1, 1, 1], [1, 2, 3])["rho"] is None
 
 
 def test_figures_render(small_protocol, tmp_path):
-    paths = render(tmp_path)
+    paths = LF.render_figures(tmp_path)
     assert [p.name for p in paths] == ["li2025_alibi_bound.png", "capacity_vs_gap.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""Huang et al. 2025: every C-RASP program of theory.huang2025.programs against the empirics task oracles
+"""Huang et al. 2025: every C-RASP program of theory.huang2025.task_table against the empirics task oracles
 (exhaustively on short strings, on task samples up to length 150), the theory-side references against
 the same oracles, and the APE / NoPE predictions against the Pred column of huang2025.md.
 
@@ -13,8 +13,14 @@ import pytest
 from empirics.errors import PelgError
 from empirics.tasks import TASKS, get_task
 from empirics.tasks.base import Example
-from theory.huang2025 import programs as cp
-from theory.huang2025.crasp import next_sets
+from theory.huang2025.interpreter import next_sets
+from theory.huang2025.language_programs import dyck, tomita4
+from theory.huang2025.predictions import PES, predictions
+from theory.huang2025.references import LANGUAGES, reference_sets, reference_target
+from theory.huang2025.task_table import ENTRIES, build, fragments
+from theory.huang2025.token_programs import (
+    binary_majority_interleave, copy_hinted, copy_unique, copy_unique_nope, sort, token_input)
+from theory.huang2025.verify import verify_sets, verify_tokens
 
 # huang2025.md, "Published results": Pred = predicted to generalize with APE / with NoPE (copied).
 PAPER_PRED = {
@@ -49,7 +55,7 @@ ROW_TO_TASK = {
     "(aa)*": "h25.aa_star", "(aaaa)*": "h25.aaaa_star", "(abab)*": "h25.abab_star",
 }
 EXHAUSTIVE_LEN = {1: 150, 2: 12, 3: 8, 4: 6, 5: 5}   # by alphabet size (binary: 12, as required)
-PROGRAMS = [(e, fn) for e in cp.ENTRIES for fn in e.programs]
+PROGRAMS = [(e, fn) for e in ENTRIES for fn in e.programs]
 
 
 def _ids(pairs):
@@ -115,15 +121,15 @@ def test_token_programs_match_the_oracle(entry, fn):
     rng = np.random.default_rng(0)
     small = {"n_symbols": 5} if "n_symbols" in entry.params else {}
     task = get_task(entry.task, **small)
-    res = cp.verify_tokens(cp.build(entry, fn, **small), _oracle_pairs(task, _exhaustive_tokens(entry, task)))
+    res = verify_tokens(build(entry, fn, **small), _oracle_pairs(task, _exhaustive_tokens(entry, task)))
     assert res["mismatches"] == 0, res["first_mismatch"]
     assert res["strings"] > 300
     # task samples up to length 150 with the paper's parameters (vocabulary 150)
     task = get_task(entry.task)
-    n = 12 if entry.task == "h25.copy_unique" and fn is cp.copy_unique else 60
+    n = 12 if entry.task == "h25.copy_unique" and fn is copy_unique else 60
     srcs = _samples(task, rng, n)
     assert max(map(len, srcs)) > 100
-    res = cp.verify_tokens(cp.build(entry, fn), _oracle_pairs(task, srcs))
+    res = verify_tokens(build(entry, fn), _oracle_pairs(task, srcs))
     assert res["mismatches"] == 0 and res["strings"] == n, res["first_mismatch"]
 
 
@@ -132,20 +138,20 @@ def test_token_programs_match_the_oracle(entry, fn):
 def test_language_programs_match_the_oracle(entry, fn):
     rng = np.random.default_rng(1)
     task = get_task(entry.task)
-    program = cp.build(entry, fn)
+    program = build(entry, fn)
     srcs = _exhaustive_sets(task)
     srcs += _samples(task, rng, 40)                                              # words up to 150
     srcs += [list(rng.choice(task.symbols, size=int(n))) for n in rng.integers(0, 151, size=10)]  # any
-    res = cp.verify_sets(program, _oracle_pairs(task, srcs))
+    res = verify_sets(program, _oracle_pairs(task, srcs))
     assert res["mismatches"] == 0, res["first_mismatch"]
     assert res["strings"] == len(srcs)
 
 
 def test_the_mapping_at_the_scored_positions():
     """<bos> x <sep> y: NEXT at <sep> is y_1, at y_k it is y_{k+1}, at y_m it is <eos>."""
-    seq = cp.token_input(["3", "1", "4"], ["3", "1", "4"])
+    seq = token_input(["3", "1", "4"], ["3", "1", "4"])
     assert seq == ["<bos>", "3", "1", "4", "<sep>", "3", "1", "4"]
-    for p in (cp.copy_unique_nope(5), cp.copy_unique(5)):
+    for p in (copy_unique_nope(5), copy_unique(5)):
         nxt = next_sets(p, [seq])[0]
         assert nxt[4:] == [["3"], ["1"], ["4"], ["<eos>"]], p.name
 
@@ -157,19 +163,19 @@ def test_the_mapping_at_the_scored_positions():
 def test_wrong_programs_are_caught():
     rng = np.random.default_rng(2)
     d3 = get_task("h25.d3")
-    assert cp.verify_sets(cp.dyck(2), _oracle_pairs(d3, _samples(d3, rng, 20)))["mismatches"] > 0
+    assert verify_sets(dyck(2), _oracle_pairs(d3, _samples(d3, rng, 20)))["mismatches"] > 0
     t3 = get_task("h25.tomita3")
     srcs = [list(t) for t in itertools.product("01", repeat=8)]
-    assert cp.verify_sets(cp.tomita4(), _oracle_pairs(t3, srcs))["mismatches"] > 0
+    assert verify_sets(tomita4(), _oracle_pairs(t3, srcs))["mismatches"] > 0
     repeat = [(list(s), list(s)) for s in (["0", "1", "0", "2"], ["1", "1"], ["2", "0", "2", "0"])]
-    assert cp.verify_tokens(cp.copy_unique(3), repeat)["mismatches"] > 0
-    assert cp.verify_tokens(cp.copy_unique_nope(3), repeat)["mismatches"] > 0
+    assert verify_tokens(copy_unique(3), repeat)["mismatches"] > 0
+    assert verify_tokens(copy_unique_nope(3), repeat)["mismatches"] > 0
     copy = get_task("h25.copy_unique", n_symbols=5)
     srcs = [list(t) for t in itertools.permutations(copy.symbols, 4)]
-    assert cp.verify_tokens(cp.sort(5), _oracle_pairs(copy, srcs))["mismatches"] > 0
+    assert verify_tokens(sort(5), _oracle_pairs(copy, srcs))["mismatches"] > 0
     interleave = get_task("h25.binary_majority_interleave")
     srcs = [list(t) for t in itertools.product("01", repeat=6)]
-    assert cp.verify_tokens(cp.binary_majority_interleave(2), [
+    assert verify_tokens(binary_majority_interleave(2), [
         (s, t) for s, t in _oracle_pairs(interleave, srcs)])["mismatches"] > 0
 
 
@@ -177,25 +183,25 @@ def test_wrong_programs_are_caught():
 # theory-side references = empirics oracles (the ledger uses the references)
 # ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("entry", [e for e in cp.ENTRIES if e.kind == "tokens"], ids=lambda e: e.short)
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.kind == "tokens"], ids=lambda e: e.short)
 def test_token_references_match_the_oracle(entry):
     rng = np.random.default_rng(3)
     task = get_task(entry.task)
     srcs = _samples(task, rng, 60, max_len=60)
     for s, want in _oracle_pairs(task, srcs):
-        assert cp.reference_target(entry.task, s, **entry.params) == list(want)
+        assert reference_target(entry.task, s, **entry.params) == list(want)
 
 
-@pytest.mark.parametrize("entry", [e for e in cp.ENTRIES if e.kind == "sets"], ids=lambda e: e.short)
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.kind == "sets"], ids=lambda e: e.short)
 def test_language_references_match_the_oracle(entry):
     rng = np.random.default_rng(4)
     task = get_task(entry.task)
-    assert "".join(task.symbols) == "".join(sorted(cp.LANGUAGES[entry.task][0]))
+    assert "".join(task.symbols) == "".join(sorted(LANGUAGES[entry.task][0]))
     L = {1: 20, 2: 10, 3: 6, 4: 5, 5: 4}[len(task.symbols)]
     srcs = [list(t) for t in itertools.product(task.symbols, repeat=L)][:2000]
     srcs += _samples(task, rng, 10, max_len=60)
     for s, want in _oracle_pairs(task, srcs):
-        assert cp.reference_sets(entry.task, s) == want
+        assert reference_sets(entry.task, s) == want
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -203,8 +209,8 @@ def test_language_references_match_the_oracle(entry):
 # ----------------------------------------------------------------------------------------------------
 
 def test_predictions_match_the_paper_labels():
-    recs = cp.predictions()
-    assert {(r["task"], r["pe"]) for r in recs} == {(t, pe) for t in ROW_TO_TASK.values() for pe in cp.PES}
+    recs = predictions()
+    assert {(r["task"], r["pe"]) for r in recs} == {(t, pe) for t in ROW_TO_TASK.values() for pe in PES}
     assert set(ROW_TO_TASK) == set(PAPER_PRED)
     by = {(r["task"], r["pe"]): r for r in recs}
     for row, label in PAPER_PRED.items():
@@ -226,7 +232,7 @@ def test_predictions_match_the_paper_labels():
 
 def test_ipe_and_sh_predictions_follow_their_fragments():
     """pelg extension: IPE = no periodic predicate and one relation; SH = hinted relations."""
-    recs = cp.predictions()
+    recs = predictions()
     by = {(r["task"], r["pe"]): r for r in recs}
     assert {r["pe"] for r in recs} == {"ape", "nope", "rpe", "ipe", "sh"}
     for task in ROW_TO_TASK.values():
@@ -236,7 +242,7 @@ def test_ipe_and_sh_predictions_follow_their_fragments():
             if by[(task, "nope")]["prediction"] == "generalizes":   # a plain program fits every fragment
                 assert r["prediction"] == "generalizes", (task, pe)
             if r["prediction"] == "generalizes":
-                rep = cp.fragments(task)[r["program"]]
+                rep = fragments(task)[r["program"]]
                 assert not rep["uses_periodic"]
                 if pe == "ipe":
                     assert len(rep["relations"]) <= 1
@@ -267,22 +273,22 @@ def test_hinted_copy_needs_the_hint():
             return type(e)(*[unhint(getattr(e, f)) for f in e.__dataclass_fields__])
         return e
 
-    p = cp.copy_hinted()
+    p = copy_hinted()
     q = Program(p.name, p.alphabet, tuple((n, unhint(e)) for n, e in p.defs),
                 tuple((a, unhint(e)) for a, e in p.outputs))
     pairs = [(list(t), list(t)) for t in itertools.product("ab", repeat=6)]
-    assert cp.verify_tokens(p, pairs)["mismatches"] == 0
-    assert cp.verify_tokens(q, pairs)["mismatches"] > 0
+    assert verify_tokens(p, pairs)["mismatches"] == 0
+    assert verify_tokens(q, pairs)["mismatches"] > 0
 
 
 def test_the_disagreement_is_flagged_and_the_pelg_source_follows_the_programs():
-    paper = {(r["task"], r["pe"]): r for r in cp.predictions()}
+    paper = {(r["task"], r["pe"]): r for r in predictions()}
     flagged = [k for k, r in paper.items() if r.get("pelg_program_contradicts_label")]
     assert flagged == [("h25.copy_unique", "nope")]
     assert paper[("h25.copy_unique", "nope")]["pelg_alternative"] == "copy_unique_nope"
-    pelg = {(r["task"], r["pe"]): r for r in cp.predictions(source="pelg")}
+    pelg = {(r["task"], r["pe"]): r for r in predictions(source="pelg")}
     assert pelg[("h25.copy_unique", "nope")]["prediction"] == "generalizes"
     changed = [k for k in paper if paper[k]["prediction"] != pelg[k]["prediction"]]   # ipe/sh: same pool
     assert changed == [("h25.copy_unique", "nope")]
     with pytest.raises(ValueError):
-        cp.predictions(source="nonsense")
+        predictions(source="nonsense")

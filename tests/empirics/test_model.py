@@ -9,7 +9,7 @@ import torch
 from empirics.errors import PelgError
 from empirics.evaluate import forward
 from empirics.model import ModelConfig, Transformer
-from empirics.positional import BASE_PES
+from empirics.positional import PES
 from empirics.tasks import collate, get_task
 
 SMALL = dict(n_layer=2, n_head=2, d_model=16, d_ff=32)
@@ -40,7 +40,7 @@ def positions(batch: int = 1, length: int = T) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- causal masking
-@pytest.mark.parametrize("pe", BASE_PES)
+@pytest.mark.parametrize("pe", list(PES))
 def test_decoder_future_token_changes_no_earlier_output(pe):
     model = token_model(pe)
     x = torch.randint(4, 12, (2, T), generator=torch.Generator().manual_seed(1))
@@ -54,7 +54,7 @@ def test_decoder_future_token_changes_no_earlier_output(pe):
             assert (out[:, t] - base[:, t]).abs().max() > 1e-3  # the change is visible where it happens
 
 
-@pytest.mark.parametrize("pe", BASE_PES)
+@pytest.mark.parametrize("pe", list(PES))
 def test_causal_encoder_future_input_changes_no_earlier_output(pe):
     model = regression_model(pe, causal=True)
     x = torch.rand(2, T, generator=torch.Generator().manual_seed(2)) * 2 - 1
@@ -68,7 +68,7 @@ def test_causal_encoder_future_input_changes_no_earlier_output(pe):
             assert (out[:, t] - base[:, t]).abs().max() > 1e-3
 
 
-@pytest.mark.parametrize("pe", BASE_PES)
+@pytest.mark.parametrize("pe", list(PES))
 def test_bidirectional_encoder_earlier_outputs_do_change(pe):
     """Without the causal mask a later input must reach earlier outputs (so the tests above can fail)."""
     model = regression_model(pe, causal=False)
@@ -90,7 +90,7 @@ def test_causal_flag_changes_the_bias_pes():
 
 
 # ----------------------------------------------------------------------------- padding
-PADDING_PES = list(BASE_PES) + ["rope+sh", "alibi+sh", "t5+sh", "learned+sh"]
+PADDING_PES = list(PES) + ["rope+sh", "alibi+sh", "t5+sh", "learned+sh"]
 
 
 @pytest.mark.parametrize("pe", PADDING_PES)
@@ -151,7 +151,7 @@ def test_score_scaling_changes_outputs():
         assert (a(x, positions(1, 6)) - b(x, positions(1, 6))).abs().max() > 1e-4
 
 
-@pytest.mark.parametrize("pe", BASE_PES)
+@pytest.mark.parametrize("pe", list(PES))
 def test_one_training_step_gives_finite_gradients(pe):
     task = get_task("copy")
     torch.manual_seed(0)

@@ -11,7 +11,7 @@ import torch
 
 from empirics.evidence import pola_train as P
 from empirics.plots.chen2025 import render
-from theory.chen2025 import pola
+from theory.chen2025 import lrc, pola
 
 CFG = P.POLAConfig()
 
@@ -21,7 +21,7 @@ CFG = P.POLAConfig()
                                                      ("stream", "prefix_sum", "ipe", 1e-6)])
 def test_gradient_descent_reaches_the_exact_min_norm_interpolator(layout, target, pe, tol):
     (rec,) = P.train_layout(layout, [target], [pe], CFG, return_theta=True)
-    exact = pola._train(pe, target, tuple(range(1, CFG.n_train + 1)), True)[1]
+    exact = lrc._train(pe, target, tuple(range(1, CFG.n_train + 1)), True)[1]
     assert set(rec["theta"]) == set(exact)
     assert max(abs(rec["theta"][k] - float(v)) for k, v in exact.items()) < tol
     assert rec["observed"] == "generalizes"

@@ -8,7 +8,7 @@ import torch
 from empirics.errors import PelgError
 from empirics.evaluate import forward, make_batch
 from empirics.model import ModelConfig, Transformer
-from empirics.positional import BASE_PES
+from empirics.positional import PES
 from empirics.positions import PositionScheme, parse_pe_name
 from empirics.tasks import collate, get_task
 from empirics.tasks.base import SEP, Example
@@ -112,7 +112,7 @@ def test_unknown_pe_name_lists_valid_names(name):
         parse_pe_name(name)
     msg = str(err.value)
     assert repr(name) in msg
-    for base in BASE_PES:
+    for base in PES:
         assert base in msg
     with pytest.raises(PelgError):
         ModelConfig(pe=name)

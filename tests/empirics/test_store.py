@@ -13,7 +13,9 @@ import pytest
 
 from empirics.engine import store as store_mod
 from empirics.errors import PelgError
-from empirics.engine.store import Store, canonical_config, config_hash, filter_rows, flatten_row
+from empirics.engine.confighash import canonical_config, config_hash
+from empirics.engine.rows import filter_rows, flatten_row
+from empirics.engine.store import Store
 
 TINY = {"task": "copy", "steps": 2, "batch_size": 4, "eval_samples": 4, "train_lengths": [1, 3],
         "eval_buckets": [[1, 3], [4, 5]], "model": {"n_layer": 1, "d_model": 16, "d_ff": 32}}

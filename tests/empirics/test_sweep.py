@@ -15,11 +15,14 @@ import time
 
 import pytest
 
+import empirics.repro  # noqa: F401  (registers protocol "li2025", used by the shipped spec li2025_smoke)
 from empirics import cli
 from empirics.engine import cli as cli_engine
 from empirics.errors import PelgError
-from empirics.engine.store import Store, config_hash
-from empirics.engine.sweep import check_spec, dry_check, expand, load_spec, run_sweep, shipped_specs
+from empirics.engine.confighash import config_hash
+from empirics.engine.spec import check_spec, dry_check, expand, load_spec, shipped_specs
+from empirics.engine.store import Store
+from empirics.engine.sweep import run_sweep
 
 TINY_SPEC = """
 name = "tiny"
@@ -115,6 +118,23 @@ def test_task_protocol_lengths_and_paper_protocol():
     assert c["train_lengths"] == list(task_protocol("copy")["train_lengths"])
     li = expand(load_spec("li2025_smoke"))
     assert len(li) == 14 and len({config_hash(x) for x in li}) == 14
+
+
+def test_protocol_registry_resolves_specs():
+    """The engine resolves `protocol = NAME` through its registry; it knows no paper."""
+    from empirics.engine import protocols
+
+    base = {"task": "copy", "train_lengths": [1, 4], "eval_buckets": [[1, 4]], "steps": 2}
+    runs = {"one": 1, "three": 3}
+    protocols.register_protocol("toy", lambda profile: [{**base, "seed": s} for s in range(runs[profile])], runs)
+    try:
+        assert [c["seed"] for c in expand(check_spec({"name": "t", "protocol": "toy", "profile": "three"}))] == [0, 1, 2]
+        with pytest.raises(PelgError, match="unknown profile 'two'; valid: one, three"):
+            check_spec({"name": "t", "protocol": "toy", "profile": "two"})
+        with pytest.raises(PelgError, match="unknown sweep protocol 'nope'; valid: li2025, toy"):
+            check_spec({"name": "t", "protocol": "nope", "profile": "one"})
+    finally:
+        del protocols.PROTOCOLS["toy"]
 
 
 def test_shipped_specs_expand_and_pass_the_dry_check():

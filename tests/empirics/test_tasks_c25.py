@@ -9,7 +9,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import empirics.tasks
 from empirics.errors import PelgError
 from empirics.tasks import collate
 from empirics.tasks.base import Example
@@ -237,13 +236,10 @@ def test_generation_is_fast():
 # smoke training
 # ---------------------------------------------------------------------------------------------------
 
-def _train_parity_cot(monkeypatch, pe: str, steps: int, seed: int = 0):
-    """Until the lead's registry (empirics/tasks/__init__.py) includes c25.TASKS, put the task into
-    empirics.tasks.TASKS for this test only (setitem is a no-op change once it is wired)."""
+def _train_parity_cot(pe: str, steps: int, seed: int = 0):
     from empirics.model import ModelConfig
     from empirics.train import TrainConfig, train
 
-    monkeypatch.setitem(empirics.tasks.TASKS, "c25.parity_cot", TASKS["c25.parity_cot"])
     torch.set_num_threads(1)
     cfg = TrainConfig(task="c25.parity_cot", model=ModelConfig(pe=pe, n_layer=2, n_head=4, d_model=64, d_ff=128),
                       train_lengths=(1, 8), eval_buckets=[(1, 8)], eval_samples=256, steps=steps, lr=3e-3,
@@ -255,19 +251,19 @@ def _train_parity_cot(monkeypatch, pe: str, steps: int, seed: int = 0):
 CHANCE_1_8 = float(np.mean([2.0 ** -n for n in range(1, 9)]))  # the whole chain right by coin flips: 0.125
 
 
-def test_tiny_rope_sh_decoder_learns_parity_cot_in_distribution(monkeypatch):
+def test_tiny_rope_sh_decoder_learns_parity_cot_in_distribution():
     """RoPE with the Scale Hint (Chen et al. 2025's remedy): target step k sits at source k's position, so
     each step reads a constant-offset input and the previous step. Measured: exact match 1.0 on held-out
     examples of lengths 1..8 after 150-300 steps for seeds 0-3. (Plain RoPE must find the input at
     offset n, which needs ~1000 steps here; see the slow test below.)"""
-    accuracy, loss = _train_parity_cot(monkeypatch, "rope+sh", steps=250)
+    accuracy, loss = _train_parity_cot("rope+sh", steps=250)
     assert accuracy >= 0.9 > 7 * CHANCE_1_8
     assert loss["final"] < 0.05 * loss["first"]
 
 
 @pytest.mark.slow
-def test_tiny_plain_rope_decoder_learns_parity_cot_in_distribution(monkeypatch):
+def test_tiny_plain_rope_decoder_learns_parity_cot_in_distribution():
     """Plain RoPE, 1000 steps (~20-35 s on CPU): well above chance in distribution."""
-    accuracy, loss = _train_parity_cot(monkeypatch, "rope", steps=1000)
+    accuracy, loss = _train_parity_cot("rope", steps=1000)
     assert accuracy >= 0.75 > 5 * CHANCE_1_8
     assert loss["final"] < 0.05 * loss["first"]

@@ -1,6 +1,6 @@
-"""K23 algorithmic tasks (empirics.tasks.k23_algorithmic, k23_scratchpad): every example passes its
-independent oracle, seeding, lengths, hand-worked examples in K23's formats, scratchpad structure,
-errors, protocols."""
+"""K23 algorithmic tasks (empirics.tasks.k23_algorithmic, k23_arithmetic, k23_reasoning; the scratchpad of
+k23_scratchpad): every example passes its independent oracle, seeding, lengths, hand-worked examples in
+K23's formats, scratchpad structure, errors, protocols."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from empirics.errors import PelgError
 from empirics.tasks.base import Example, collate
 from empirics.tasks.k23_algorithmic import TASKS
-from empirics.tasks.k23_scratchpad import SCRATCHPAD_FORMATS, SORT_ALPHABET
+from empirics.tasks.k23_reasoning import SORT_ALPHABET
+from empirics.tasks.k23_scratchpad import SCRATCHPAD_FORMATS
 from empirics.tasks.protocols import task_protocol
 
 COPY = ["k23.copy_rsc", "k23.copy_rdc", "k23.copy_rsc2x", "k23.copy_cmc", "k23.copy_cmc2x",

@@ -1,4 +1,5 @@
-"""theory.li2025.capacity: spectral complexity, the numpy Transformer forward, and every Lipschitz upper bound
+"""theory.li2025 (spectral_complexity, numpy_transformer, lipschitz, capacity): spectral complexity, the
+numpy Transformer forward, and every Lipschitz upper bound
 against finite-difference measurements with random weights.
 
 Tolerance: a measurement may exceed a bound only by the finite-difference error, at most
@@ -15,6 +16,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from theory.li2025 import capacity as C
+from theory.li2025 import lipschitz as LIP
+from theory.li2025 import numpy_transformer as NT
+from theory.li2025 import spectral_complexity as SC
 from theory import encodings as E
 
 FD_REL = 1e-4
@@ -50,12 +54,12 @@ def _row_ball(rng, k, n, d, R):
 
 def _hill_climb(rng, fn, z, R, steps=40, step=0.3):
     """Random local search for a large Jacobian norm inside the row ball of radius R."""
-    best = C.jacobian_spectral_norm(fn, z)
+    best = LIP.jacobian_spectral_norm(fn, z)
     for _ in range(steps):
         cand = z + step * rng.normal(size=z.shape)
         nr = np.linalg.norm(cand, axis=-1, keepdims=True)
         cand = np.where(nr > R, cand * R / nr, cand)
-        val = C.jacobian_spectral_norm(fn, cand)
+        val = LIP.jacobian_spectral_norm(fn, cand)
         if val > best:
             z, best = cand, val
     return best
@@ -68,10 +72,10 @@ def test_spectral_complexity_by_hand():
     A1 = np.diag([3.0, 1.0])   # sigma 3, ||A^T||_{2,1} = 4
     A2 = np.array([[0.0, 2.0]])  # sigma 2, row norm 2
     expected = (3 * 2) * ((4 / 3) ** (2 / 3) + 1.0) ** 1.5
-    assert C.spectral_complexity([A1, A2]) == pytest.approx(expected, rel=1e-12)
-    assert C.spectral_complexity([A1, A2], rhos=[2.0, 1.0]) == pytest.approx(2 * expected, rel=1e-12)
-    assert C.spectral_complexity([A1, A2], refs=[A1, A2]) == 0.0  # nothing moved from the reference
-    assert C.norm_21(A1) == 4.0
+    assert SC.spectral_complexity([A1, A2]) == pytest.approx(expected, rel=1e-12)
+    assert SC.spectral_complexity([A1, A2], rhos=[2.0, 1.0]) == pytest.approx(2 * expected, rel=1e-12)
+    assert SC.spectral_complexity([A1, A2], refs=[A1, A2]) == 0.0  # nothing moved from the reference
+    assert SC.norm_21(A1) == 4.0
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.floats(0.1, 10), st.integers(0, 10_000))
@@ -82,19 +86,19 @@ def test_spectral_complexity_is_homogeneous_per_layer(L, width, a, seed):
     mats = [rng.normal(size=(width, width)) for _ in range(L)]
     scaled = [m.copy() for m in mats]
     scaled[0] *= a
-    assert C.spectral_complexity(scaled) == pytest.approx(a * C.spectral_complexity(mats), rel=1e-9)
+    assert SC.spectral_complexity(scaled) == pytest.approx(a * SC.spectral_complexity(mats), rel=1e-9)
 
 
 def test_spectral_complexity_bad_input():
     with pytest.raises(ValueError):
-        C.spectral_complexity([])
+        SC.spectral_complexity([])
     with pytest.raises(ValueError):
-        C.spectral_complexity([np.eye(2)], refs=[np.eye(3)])
+        SC.spectral_complexity([np.eye(2)], refs=[np.eye(3)])
 
 
 def test_gelu_max_slope():
     x = np.linspace(-6, 6, 200_001)
-    assert C._activation_slope(x, "gelu").max() == pytest.approx(C.GELU_MAX_SLOPE, abs=1e-9)
+    assert LIP._activation_slope(x, "gelu").max() == pytest.approx(NT.GELU_MAX_SLOPE, abs=1e-9)
 
 
 # ------------------------------------------------------------------------------------------ LayerNorm
@@ -113,10 +117,10 @@ def test_layernorm_bound_vs_finite_differences(kind, d, floor, seed):
         x -= x.mean()
     x *= floor / np.linalg.norm(x)
     x += (rng.normal() if kind == "layernorm" else 0.0)  # a common shift leaves the centred norm alone
-    fn = lambda z: C.layer_norm(z, ln, kind)
-    measured = C.jacobian_spectral_norm(fn, x, h=1e-6 * max(floor, 1e-2))
-    assert measured <= C.layernorm_lipschitz(ln, floor, d) * (1 + FD_REL)
-    assert np.linalg.norm(fn(x)) < C.layernorm_radius(ln)
+    fn = lambda z: NT.layer_norm(z, ln, kind)
+    measured = LIP.jacobian_spectral_norm(fn, x, h=1e-6 * max(floor, 1e-2))
+    assert measured <= LIP.layernorm_lipschitz(ln, floor, d) * (1 + FD_REL)
+    assert np.linalg.norm(fn(x)) < LIP.layernorm_radius(ln)
 
 
 def test_layer_norm_matches_definition():
@@ -124,7 +128,7 @@ def test_layer_norm_matches_definition():
     ln = _ln(rng, 5)
     x = rng.normal(size=(3, 5))
     ref = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5) * ln["weight"] + ln["bias"]
-    np.testing.assert_allclose(C.layer_norm(x, ln), ref, rtol=1e-12)
+    np.testing.assert_allclose(NT.layer_norm(x, ln), ref, rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------ attention
@@ -145,14 +149,14 @@ def test_attention_bounds_vs_finite_differences(n, dh, H, scale, causal, pe, R, 
             "random_bias": 2 * rng.normal(size=(H, n, n))}.get(pe)
     rope = ROPE if pe == "rope" else None
     c = 1 / math.sqrt(d // H)
-    fn = lambda z: C.attention_forward(blk, z, H, c, bias, causal, rope, pos)
-    glob = C.attention_lipschitz(blk, R, n, H, c, bias, causal, rope=rope is not None)["L"]
+    fn = lambda z: NT.attention_forward(blk, z, H, c, bias, causal, rope, pos)
+    glob = LIP.attention_lipschitz(blk, R, n, H, c, bias, causal, rope=rope is not None)["L"]
     pts = list(_row_ball(rng, 3, n, d, R))
     sphere = rng.normal(size=(n, d))
     pts.append(sphere * R / np.linalg.norm(sphere, axis=-1, keepdims=True))
     for z in pts:
-        measured = C.jacobian_spectral_norm(fn, z)
-        local = C.attention_jacobian_bound_at(blk, z, H, c, bias, causal, rope, pos)["L"]
+        measured = LIP.jacobian_spectral_norm(fn, z)
+        local = LIP.attention_jacobian_bound_at(blk, z, H, c, bias, causal, rope, pos)["L"]
         assert measured <= local * (1 + FD_REL) + 1e-9
         assert local <= glob * (1 + 1e-9)  # the pointwise bound never exceeds the domain bound
 
@@ -167,8 +171,8 @@ def test_attention_global_bound_vs_adversarial_search(scale, rope):
     blk = _block(rng, d, 4, attn_scale=scale)
     pos = np.arange(n)
     bias = E.alibi_bias(pos, pos, [0.5])
-    fn = lambda z: C.attention_forward(blk, z, H, 0.5, bias, True, rope, pos)
-    glob = C.attention_lipschitz(blk, R, n, H, 0.5, bias, True, rope=rope is not None)["L"]
+    fn = lambda z: NT.attention_forward(blk, z, H, 0.5, bias, True, rope, pos)
+    glob = LIP.attention_lipschitz(blk, R, n, H, 0.5, bias, True, rope=rope is not None)["L"]
     z0 = rng.normal(size=(n, d))
     z0 *= R / np.linalg.norm(z0, axis=-1, keepdims=True)
     assert _hill_climb(rng, fn, z0, R) <= glob * (1 + FD_REL)
@@ -179,7 +183,7 @@ def test_attention_forward_matches_naive_loop():
     n, d, H = 4, 6, 2
     blk = _block(rng, d, 4)
     z = rng.normal(size=(n, d))
-    out = C.attention_forward(blk, z, H, 0.7, None, True)
+    out = NT.attention_forward(blk, z, H, 0.7, None, True)
     dh = d // H
     heads = []
     for h in range(H):
@@ -201,12 +205,12 @@ def test_attention_forward_matches_naive_loop():
 def test_mlp_bound_vs_finite_differences(activation):
     rng = np.random.default_rng(4)
     blk = _block(rng, 6, 12)
-    fn = lambda z: C.mlp_forward(blk, z, activation)
-    bound = C.mlp_lipschitz(blk, activation)
+    fn = lambda z: NT.mlp_forward(blk, z, activation)
+    bound = LIP.mlp_lipschitz(blk, activation)
     for _ in range(10):
-        assert C.jacobian_spectral_norm(fn, 2 * rng.normal(size=(1, 6))) <= bound * (1 + FD_REL)
+        assert LIP.jacobian_spectral_norm(fn, 2 * rng.normal(size=(1, 6))) <= bound * (1 + FD_REL)
     xs, ys = rng.normal(size=(200, 1, 6)), rng.normal(size=(200, 1, 6))
-    assert C.pair_lipschitz(fn, xs, ys) <= bound * (1 + 1e-12)
+    assert LIP.pair_lipschitz(fn, xs, ys) <= bound * (1 + 1e-12)
 
 
 # -------------------------------------------------------------------------------------- whole network
@@ -240,17 +244,17 @@ def test_network_bounds_vs_measurements(causal, rope, activation, norm):
     pos = np.arange(n)
     bias = E.alibi_bias(pos, pos, E.alibi_slopes(H), symmetric=not causal)
     A, c0 = _ball_domain(rng, n, d, 0.5, 4.0)  # for RMSNorm the centred-norm floor is also a norm floor
-    res = C.network_lipschitz_bound(net, n, c0, bias)
+    res = LIP.network_lipschitz_bound(net, n, c0, bias)
     assert res["floor_f"] > 0  # the propagation path is exercised, not the eps fallback
-    fn = lambda z: C.network_forward(net, z, bias, pos)
+    fn = lambda z: NT.network_forward(net, z, bias, pos)
     pts = _domain_points(rng, A, 0.5, 12)
     for z in pts[:6]:
-        J = C.jacobian_spectral_norm(fn, z)
-        assert J <= C.jacobian_bound_at(net, z, bias, pos)["bound"] * (1 + FD_REL)
+        J = LIP.jacobian_spectral_norm(fn, z)
+        assert J <= LIP.jacobian_bound_at(net, z, bias, pos)["bound"] * (1 + FD_REL)
         assert J <= res["L_trans"] * (1 + FD_REL)
-    assert C.pair_lipschitz(fn, pts[:6], pts[6:]) <= res["L_trans"]
+    assert LIP.pair_lipschitz(fn, pts[:6], pts[6:]) <= res["L_trans"]
     # floors: centred (RMS: plain) norms at every LN input of every domain point
-    _, residuals = C.network_forward(net, pts, bias, pos, return_residuals=True)
+    _, residuals = NT.network_forward(net, pts, bias, pos, return_residuals=True)
     Pi = np.eye(d) - 1 / d if norm == "layernorm" else np.eye(d)
     for layer, x in zip(res["layers"], residuals[:-1]):
         assert np.linalg.norm(x @ Pi, axis=-1).min() >= layer["floor1"] - 1e-12
@@ -265,15 +269,15 @@ def test_pointwise_network_bound_random_shapes(n, H, L, causal, scale, seed):
     d = 2 * H
     net = _net(rng, d, H, L, 6, causal, attn_scale=scale)
     pos = np.arange(n)
-    fn = lambda z: C.network_forward(net, z, None, pos)
+    fn = lambda z: NT.network_forward(net, z, None, pos)
     z = 2 * rng.normal(size=(n, d))
-    assert C.jacobian_spectral_norm(fn, z) <= C.jacobian_bound_at(net, z, None, pos)["bound"] * (1 + FD_REL)
+    assert LIP.jacobian_spectral_norm(fn, z) <= LIP.jacobian_bound_at(net, z, None, pos)["bound"] * (1 + FD_REL)
 
 
 def test_global_bound_falls_back_to_eps_when_floor_is_zero():
     rng = np.random.default_rng(6)
     net = _net(rng, 4, 1, 1, 4)
-    res = C.network_lipschitz_bound(net, 3, 0.0)
+    res = LIP.network_lipschitz_bound(net, 3, 0.0)
     assert res["layers"][0]["L_ln1"] == pytest.approx(np.abs(net["blocks"][0]["ln1"]["weight"]).max() / math.sqrt(1e-5))
 
 
@@ -315,6 +319,6 @@ def test_capacity_proxy():
 def test_finite_difference_jacobian_of_linear_map_is_exact():
     rng = np.random.default_rng(9)
     M = rng.normal(size=(4, 6))
-    J = C.finite_difference_jacobian(lambda x: x @ M.T, rng.normal(size=6))
+    J = LIP.finite_difference_jacobian(lambda x: x @ M.T, rng.normal(size=6))
     np.testing.assert_allclose(J, M, atol=1e-9)
-    assert C.spectral_norm(J) == pytest.approx(np.linalg.svd(M, compute_uv=False)[0], rel=1e-8)
+    assert SC.spectral_norm(J) == pytest.approx(np.linalg.svd(M, compute_uv=False)[0], rel=1e-8)

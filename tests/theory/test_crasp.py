@@ -7,11 +7,17 @@ import numpy as np
 import pytest
 
 from theory.huang2025 import commcomplexity as cc
-from theory.huang2025 import programs as cp
+from theory.huang2025.builder import Builder, Q, count, count_mod, mod, pos
+from theory.huang2025.checker import check, types
 from theory.huang2025.crasp import (
-    Add, And, Builder, Cmp, Const, Count, CRaspError, Cond, Hinted, Local, ModRel, Not, Or, Periodic, PosCmp, Program,
-    Q, Ref, Sub, Sym, TrueB, check, count, count_mod, desugar, encode, evaluate, mod, parse_expr,
-    parse_program, pos, print_program, types)
+    Add, And, Cmp, Const, Count, CRaspError, Cond, Hinted, Local, ModRel, Not, Or, Periodic, PosCmp, Program, Ref,
+    Sub, Sym, TrueB, desugar)
+from theory.huang2025.interpreter import encode, evaluate
+from theory.huang2025.language_programs import abab_star, dyck, tomita4, tomita4_one_relation
+from theory.huang2025.parser import parse_expr, parse_program
+from theory.huang2025.printer import print_program
+from theory.huang2025.task_table import ENTRIES, build, ledger_id
+from theory.huang2025.token_programs import copy_hinted, copy_unique
 
 ALPHABET = ("<bos>", "a", "b", "c", "<sep>")
 
@@ -244,7 +250,7 @@ def test_hinted_counts_on_a_batch_equal_the_naive_semantics():
 
 def test_unknown_symbol_in_input_is_an_error():
     with pytest.raises(CRaspError, match="not in the alphabet"):
-        encode(cp.dyck(2), [["<bos>", "x"]])
+        encode(dyck(2), [["<bos>", "x"]])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -261,22 +267,22 @@ def test_random_programs_round_trip(seed):
 
 def test_library_programs_round_trip():
     small = {"n_symbols": 6}
-    for e in cp.ENTRIES:
+    for e in ENTRIES:
         for fn in e.programs:
-            p = cp.build(e, fn, **(small if "n_symbols" in e.params else {}))
+            p = build(e, fn, **(small if "n_symbols" in e.params else {}))
             assert parse_program(print_program(p)) == p, p.name
 
 
 def test_round_trip_detects_a_change():
     """Negative control: equality is structural, so an edited text parses to a different program."""
-    p = cp.dyck(2)
+    p = dyck(2)
     text = print_program(p)
     assert parse_program(text.replace("(d > 2)", "(d > 3)")) != p
     assert parse_program(text.replace("Q(a)", "Q(b)", 1)) != p
 
 
 def test_docstring_example_parses():
-    import theory.huang2025.crasp as mod_
+    import theory.huang2025.parser as mod_
     text = mod_.__doc__.split("round-trip exactly):")[1].split("Operators by")[0]
     p = parse_program("\n".join(line.strip() for line in text.splitlines()))
     assert p.name == "example" and len(p.defs) == 4 and check(p).fragment == "C-RASP[periodic, local]"
@@ -325,20 +331,20 @@ def _one(expr, alphabet=("<bos>", "a")):
 
 
 def test_checker_fragments():
-    assert check(cp.dyck(2)).fragment == "C-RASP" and check(cp.dyck(2)).nope_compatible
-    r = check(cp.tomita4())
+    assert check(dyck(2)).fragment == "C-RASP" and check(dyck(2)).nope_compatible
+    r = check(tomita4())
     assert r.ok and r.fragment == "C-RASP[local]" and r.max_offset == 2 and not r.nope_compatible
-    r = check(cp.abab_star())
+    r = check(abab_star())
     assert r.ok and r.fragment == "C-RASP[periodic]" and r.periods == (2, 4)
-    r = check(cp.copy_unique(3))
+    r = check(copy_unique(3))
     assert r.ok and r.uses_local and not r.uses_periodic
     both = _one(And(Periodic(2, (0,)), Cmp(">=", Count(Sym("a"), Local((1,))), Const(1))))
     assert check(both).fragment == "C-RASP[periodic, local]"
-    r = check(cp.copy_hinted())
+    r = check(copy_hinted())
     assert r.ok and not r.huang_class and r.fragment == "C-RASP[hinted]"
     assert r.relations == ("h(i)-h(j) in {-1,1}",) and not r.nope_compatible
-    assert check(cp.tomita4()).relations == ("i-j in {0,1,2}", "i-j in {0,1}")
-    assert check(cp.tomita4_one_relation()).relations == ("i-j in {0,1}",)
+    assert check(tomita4()).relations == ("i-j in {0,1,2}", "i-j in {0,1}")
+    assert check(tomita4_one_relation()).relations == ("i-j in {0,1}",)
     assert check(both).huang_class
 
 
@@ -433,7 +439,7 @@ def test_copy_unique_program_matrix_contains_the_domain_identity():
 def test_huang2025_ledger_entries():
     from theory.claims import REGISTRY, load, run_claims
     load(("theory.huang2025.ledger",))
-    ids = [cp.ledger_id(e.task) for e in cp.ENTRIES]
+    ids = [ledger_id(e.task) for e in ENTRIES]
     assert all(i in REGISTRY for i in ids)
     assert len(ids) == 25
     pick = ["huang2025.crasp.binary_majority", "huang2025.crasp.copy_unique", "huang2025.crasp.copy_repeat",

@@ -477,22 +477,8 @@ def test_scale_hint_worked_example():
 
 
 # --------------------------------------------------------------------------------------------------
-# catalogue, input validation, layering
+# input validation, layering (the PE catalogue is the empirics registry: tests/empirics/test_pe_registry.py)
 # --------------------------------------------------------------------------------------------------
-
-
-def test_catalog():
-    assert set(E.PE_CATALOG) == {"nope", "learned", "sinusoidal", "t5", "alibi", "rope", "xpos", "kerple_log",
-                                 "kerple_power", "fire", "wavelet", "legendre", "lbpe", "random", "sh"}
-    hooks = {name: spec.hook for name, spec in E.PE_CATALOG.items()}
-    assert hooks["nope"] == "none" and hooks["rope"] == hooks["xpos"] == "qk"
-    assert hooks["random"] == hooks["sh"] == "positions"
-    assert {hooks[n] for n in ("t5", "alibi", "kerple_log", "kerple_power", "fire", "lbpe")} == {"bias"}
-    assert {hooks[n] for n in ("learned", "sinusoidal", "wavelet", "legendre")} == {"embedding"}
-    for name, spec in E.PE_CATALOG.items():
-        assert spec.name == name and spec.formula and spec.source and "\n" not in spec.formula
-    with pytest.raises(ValueError, match="hook"):
-        E.PESpec("x", "logits", "f", "s")
 
 
 BAD_CALLS = {

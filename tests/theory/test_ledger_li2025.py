@@ -1,11 +1,12 @@
-"""Ledger entries of theory/li2025/ledger.py: valid verdicts with numbers, the forced ones right, fast."""
+"""Ledger entries of theory/li2025/ledger_norms.py and ledger_extrapolation.py: valid verdicts with numbers, the
+forced ones right, fast."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-import theory.li2025.ledger as L
+import theory.li2025.ledger_extrapolation as L
 from theory.claims import REGISTRY, VERDICTS, run_claims
 
 # verdicts that the mathematics forces (each decided inside the check from the computed numbers)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.chen2025 import pola
+from theory.chen2025 import ape_inclusion, linalg, lrc, pola
 
-S = tuple(range(1, pola.N_TRAIN + 1))
+S = tuple(range(1, lrc.N_TRAIN + 1))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def test_exact_rank_matches_sympy(seed):
     m, p = rng.randint(3, 12), rng.randint(3, 10)
     rows = _random_rows(rng, m, p)
     rows += [{k: 2 * v for k, v in rows[0].items()}]                 # a dependent row
-    assert pola.rank(rows, exact=True) == _sym(rows, p).rank()
+    assert linalg.rank(rows, exact=True) == _sym(rows, p).rank()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -49,7 +49,7 @@ def test_exact_min_norm_matches_sympy_pinv(seed):
     M = _sym(rows, p)
     theta_true = sp.Matrix([sp.Rational(rng.randint(-3, 3), 2) for _ in range(p)])
     y = M * theta_true                                               # a representable target
-    theta, ok = pola.min_norm(rows, [Fraction(int(v.p), int(v.q)) for v in y], exact=True)
+    theta, ok = linalg.min_norm(rows, [Fraction(int(v.p), int(v.q)) for v in y], exact=True)
     assert ok
     want = M.pinv() * y
     assert all(Fraction(int(want[k].p), int(want[k].q)) == theta.get(k, 0) for k in range(p) if any(k in r for r in rows))
@@ -57,7 +57,7 @@ def test_exact_min_norm_matches_sympy_pinv(seed):
 
 def test_min_norm_flags_a_target_outside_the_range():
     rows = [{"a": Fraction(1)}, {"a": Fraction(1)}]                  # the same row twice, two targets
-    theta, ok = pola.min_norm(rows, [Fraction(1), Fraction(3)], exact=True)
+    theta, ok = linalg.min_norm(rows, [Fraction(1), Fraction(3)], exact=True)
     assert not ok and theta["a"] == pytest.approx(2.0)               # least squares: the mean
 
 
@@ -68,14 +68,14 @@ def test_min_norm_flags_a_target_outside_the_range():
 @pytest.mark.parametrize("n", [1, 2, 5, 9])
 def test_closed_form_ranks(n):
     scales = range(1, n + 1)
-    assert pola.lrc("ape", "stream", scales) == n * (n + 1) // 2
-    assert pola.lrc("rpe", "stream", scales) == n
-    assert pola.lrc("sh", "stream", scales) == n                     # no segment: sh = rpe
-    assert pola.lrc("nope", "seq2seq", scales) == 1
-    assert pola.lrc("ipe", "seq2seq", scales) == min(n, 2)
-    assert pola.lrc("sh", "seq2seq", scales) == 2 * n - 1            # hinted offsets -(n-1)..n-1
-    assert pola.lrc("ape+sh", "seq2seq", scales) == n * n
-    assert pola.lrc("periodic", "stream", scales) == min(n, pola.PERIOD)
+    assert lrc.lrc("ape", "stream", scales) == n * (n + 1) // 2
+    assert lrc.lrc("rpe", "stream", scales) == n
+    assert lrc.lrc("sh", "stream", scales) == n                     # no segment: sh = rpe
+    assert lrc.lrc("nope", "seq2seq", scales) == 1
+    assert lrc.lrc("ipe", "seq2seq", scales) == min(n, 2)
+    assert lrc.lrc("sh", "seq2seq", scales) == 2 * n - 1            # hinted offsets -(n-1)..n-1
+    assert lrc.lrc("ape+sh", "seq2seq", scales) == n * n
+    assert lrc.lrc("periodic", "stream", scales) == min(n, pola.PERIOD)
 
 
 def test_scale_hint_feature_is_i_minus_j_minus_n_on_output_rows():
@@ -92,7 +92,7 @@ def test_scale_hint_feature_is_i_minus_j_minus_n_on_output_rows():
 def test_vectorized_feature_map_matches_the_dict_one(pe, layout):
     for n in (1, 3, 6):
         L = pola.layout_length(layout, n)
-        rows, cols, vals, mask = pola.feature_coo(pe, layout, n)
+        rows, cols, vals, mask = ape_inclusion.feature_coo(pe, layout, n)
         # values per grid row, and the partition of grid rows induced by each column
         coo_vals, coo_groups = {}, {}
         for r, c, v in zip(rows, cols, vals):
@@ -116,9 +116,9 @@ def test_vectorized_feature_map_matches_the_dict_one(pe, layout):
 @pytest.mark.parametrize("target", list(pola.TARGETS))
 def test_exact_and_numpy_agree_where_they_overlap(target):
     for pe in pola.PES:
-        for n in pola.TEST_SCALES:
-            a = pola.criterion(pe, target, S, n, exact=True)
-            b = pola.criterion(pe, target, S, n, exact=False)
+        for n in lrc.TEST_SCALES:
+            a = lrc.criterion(pe, target, S, n, exact=True)
+            b = lrc.criterion(pe, target, S, n, exact=False)
             assert (a.rank_train, a.rank_joint, a.representable_train, a.min_norm_exact) == \
                    (b.rank_train, b.rank_joint, b.representable_train, b.min_norm_exact), (pe, n)
             assert a.max_abs_error == pytest.approx(b.max_abs_error, abs=1e-7)
@@ -127,27 +127,27 @@ def test_exact_and_numpy_agree_where_they_overlap(target):
 @pytest.mark.parametrize("pe", ["ape", "rpe", "ipe", "sh", "lbpe"])
 @pytest.mark.parametrize("layout", ["stream", "seq2seq"])
 def test_rank_curves_exact_and_numpy_agree(pe, layout):
-    assert pola.lrc_curve(pe, layout, 12) == pola.lrc_curve(pe, layout, 12, exact_max=0)
+    assert lrc.lrc_curve(pe, layout, 12) == lrc.lrc_curve(pe, layout, 12, exact_max=0)
 
 
 def test_copy_with_scale_hint_generalizes_with_one_feature():
-    c = pola.criterion("sh", "copy", S, 32)
+    c = lrc.criterion("sh", "copy", S, 32)
     assert c.representable_train and c.min_norm_exact and c.max_abs_error == 0
     assert not c.rowspace_inclusion                                   # unseen hinted offsets at n = 32
-    theta = pola._train("sh", "copy", S, True)[1]
+    theta = lrc._train("sh", "copy", S, True)[1]
     assert theta[("sh", 0)] == 1 and all(v == 0 for k, v in theta.items() if k != ("sh", 0))
-    assert pola.target_lrc("sh", "copy", S) == (1, True)
+    assert lrc.target_lrc("sh", "copy", S) == (1, True)
     # RPE cannot even fit copy across scales: offset n means "read" at scale n and "skip" at n + 1
-    assert not pola.representable("rpe", "copy", [3, 4])
-    assert pola.representable("rpe", "copy", [3])
+    assert not lrc.representable("rpe", "copy", [3, 4])
+    assert lrc.representable("rpe", "copy", [3])
 
 
 def test_every_interpolator_criterion_can_hold_and_fail():
-    c = pola.criterion("ipe", "prefix_sum", S, 16)                   # 2 features, both seen
+    c = lrc.criterion("ipe", "prefix_sum", S, 16)                   # 2 features, both seen
     assert c.rowspace_inclusion and c.every_interpolator_generalizes
-    c = pola.criterion("rpe", "prefix_sum", S, 16)                   # offsets 8..15 unseen, needed = 1
+    c = lrc.criterion("rpe", "prefix_sum", S, 16)                   # offsets 8..15 unseen, needed = 1
     assert not c.rowspace_inclusion and not c.min_norm_generalizes and c.max_abs_error == 1
-    c = pola.criterion("nope", "prefix_mean", S, 32)
+    c = lrc.criterion("nope", "prefix_mean", S, 32)
     assert c.every_interpolator_generalizes
 
 
@@ -155,19 +155,19 @@ def test_perturbed_target_is_not_representable():
     """Negative control: change one coefficient of copy at scale 3 and SH can no longer fit it."""
     rows = pola.phi_stack("sh", "seq2seq", [2, 3])
     vals = list(pola.target_values("copy", 2)) + list(pola.target_values("copy", 3))
-    assert pola.min_norm(rows, vals)[1]
+    assert linalg.min_norm(rows, vals)[1]
     vals[-1] += 1
-    assert not pola.min_norm(rows, vals)[1]
+    assert not linalg.min_norm(rows, vals)[1]
 
 
 def test_target_lrc_and_partition_counts():
-    assert pola.target_lrc("rpe", "window_sum", S) == (pola.WINDOW, True)
-    assert pola.target_lrc("ape", "first_token", S) == (pola.N_TRAIN, True)
-    assert pola.target_lrc("rpe", "first_token", S) == (None, True)
-    assert pola.target_lrc("nope", "prefix_mean", S) == (1, True)
-    value, exact = pola.target_lrc("lbpe", "copy", S)
+    assert lrc.target_lrc("rpe", "window_sum", S) == (pola.WINDOW, True)
+    assert lrc.target_lrc("ape", "first_token", S) == (lrc.N_TRAIN, True)
+    assert lrc.target_lrc("rpe", "first_token", S) == (None, True)
+    assert lrc.target_lrc("nope", "prefix_mean", S) == (1, True)
+    value, exact = lrc.target_lrc("lbpe", "copy", S)
     assert value == 1 and exact is False                             # an upper bound over the parts
-    assert pola.target_lrc_curve("ipe", "copy", 10) == [1] * 10
+    assert lrc.target_lrc_curve("ipe", "copy", 10) == [1] * 10
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -178,15 +178,15 @@ def test_target_lrc_and_partition_counts():
 def test_inclusion_holds_and_its_control_fails(layout):
     for pe in pola.PES:
         for n in (1, 2, 7, 64):
-            r = pola.inclusion(pe, layout, n)
+            r = ape_inclusion.inclusion(pe, layout, n)
             assert r["included"] and r["ape_gram_identity"]
             assert r["rank_ape"] == len(pola.pairs(layout, n))
-        assert not pola.inclusion(pe, layout, 5, masked=False)["included"]
+        assert not ape_inclusion.inclusion(pe, layout, 5, masked=False)["included"]
 
 
 def test_across_scales_inclusion_fails_for_a_scale_dependent_target():
-    assert pola.joint_inclusion("sh", "copy", S) == (True, False)
-    assert pola.joint_inclusion("rpe", "shift_k", S) == (True, True)
+    assert ape_inclusion.joint_inclusion("sh", "copy", S) == (True, False)
+    assert ape_inclusion.joint_inclusion("rpe", "shift_k", S) == (True, True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_across_scales_inclusion_fails_for_a_scale_dependent_target():
 # ---------------------------------------------------------------------------------------------------
 
 def test_predictions_contract():
-    recs = pola.predictions()
+    recs = lrc.predictions()
     assert len(recs) == len(pola.TARGETS) * len(pola.PES)
     for r in recs:
         assert r["theory"] == "lrc" and r["prediction"] in ("generalizes", "fails")
@@ -219,5 +219,5 @@ def test_bad_input_names_the_valid_choices(call, msg):
 
 
 def test_periodic_variants():
-    assert pola.lrc("periodic3", "stream", range(1, 9)) == 3
-    assert np.isclose(pola.prediction("prefix_sum", "periodic3")["min_norm_max_abs_error"]["16"], 0)
+    assert lrc.lrc("periodic3", "stream", range(1, 9)) == 3
+    assert np.isclose(lrc.prediction("prefix_sum", "periodic3")["min_norm_max_abs_error"]["16"], 0)

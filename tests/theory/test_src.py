@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from empirics.tasks.c25 import TASKS as C25
-from theory.chen2025 import src
+from theory.chen2025 import src, src_tasks
 
-C25_TASKS = [t for t in src.TASKS if t.startswith("c25.")]
+C25_TASKS = [t for t in src_tasks.TASKS if t.startswith("c25.")]
 
 
 @pytest.mark.parametrize("task", C25_TASKS)
@@ -21,37 +21,37 @@ def test_circuits_reproduce_the_c25_oracle(task):
         for _ in range(6):
             ex = gen.sample(rng, n)
             assert gen.verify(ex)
-            for circuit in src.TASKS[task].circuits:
-                assert src.run_circuit(task, circuit, list(ex.source), n) == list(ex.target), (circuit, n)
+            for circuit in src_tasks.TASKS[task].circuits:
+                assert src_tasks.run_circuit(task, circuit, list(ex.source), n) == list(ex.target), (circuit, n)
 
 
-@pytest.mark.parametrize("task", list(src.TASKS))
+@pytest.mark.parametrize("task", list(src_tasks.TASKS))
 def test_circuits_reproduce_the_theory_sampler(task):
-    tk = src.TASKS[task]
+    tk = src_tasks.TASKS[task]
     rng = np.random.default_rng(1)
     for n in range(1, 10):
         source, target = tk.sample(rng, n)
-        seq = src.sequence(task, source, target, n)
+        seq = src_tasks.sequence(task, source, target, n)
         assert len(seq) == tk.layout(n).length + 1
         for circuit in tk.circuits:
-            assert src.run_circuit(task, circuit, source, n) == target
+            assert src_tasks.run_circuit(task, circuit, source, n) == target
 
 
 def test_a_wrong_circuit_is_caught():
     """Negative control for the semantic check: reading source u + 1 instead of u breaks copy."""
-    tk = src.TASKS["c25.copy"]
-    tk.circuits["wrong"] = lambda n: [src.Step(u, (min(u + 1, n),), "id") for u in range(1, n + 1)]
+    tk = src_tasks.TASKS["c25.copy"]
+    tk.circuits["wrong"] = lambda n: [src_tasks.Step(u, (min(u + 1, n),), "id") for u in range(1, n + 1)]
     try:
         ex = C25["c25.copy"]().sample(np.random.default_rng(3), 6)
-        assert src.run_circuit("c25.copy", "wrong", list(ex.source), 6) != list(ex.target)
+        assert src_tasks.run_circuit("c25.copy", "wrong", list(ex.source), 6) != list(ex.target)
     finally:
         del tk.circuits["wrong"]
 
 
-@pytest.mark.parametrize("task", list(src.TASKS))
+@pytest.mark.parametrize("task", list(src_tasks.TASKS))
 def test_injective_prfs_name_every_earlier_position_differently(task):
     for n in (1, 3, 6):
-        lay = src.TASKS[task].layout(n)
+        lay = src_tasks.TASKS[task].layout(n)
         for t in lay.targets:
             for pe in src.INJECTIVE:
                 names = [src.prf(pe, lay, t, q) for q in range(1, t)]
@@ -60,8 +60,8 @@ def test_injective_prfs_name_every_earlier_position_differently(task):
 
 def test_scale_hint_pairs_target_u_with_source_u():
     for n in (1, 5, 17):
-        assert src.layout_hint_check(n)
-        lay = src.standard_layout(n, n, n)
+        assert src_tasks.layout_hint_check(n)
+        lay = src_tasks.standard_layout(n, n, n)
         t = lay.targets[2] if n >= 3 else lay.targets[0]
         u = 3 if n >= 3 else 1
         assert src.prf("sh", lay, t, u) == ("rel-sh", "src", 0)
@@ -69,11 +69,11 @@ def test_scale_hint_pairs_target_u_with_source_u():
 
 
 def test_ambiguous_names():
-    lay = src.standard_layout(4, 4, 4)
+    lay = src_tasks.standard_layout(4, 4, 4)
     t = lay.targets[1]                                              # target 2 at position 7
     assert src.prf("ipe", lay, t, 2) == "aligned" and src.ambiguity("ipe", lay, t, 2) == 1
     assert src.prf("ipe", lay, t, 1) == "other" and src.ambiguity("ipe", lay, t, 1) == 4   # 1, 3, 4, <sep>
-    assert src.prf("nope", lay, t, 5) == ("content", src.SEP) and src.ambiguity("nope", lay, t, 5) == 1
+    assert src.prf("nope", lay, t, 5) == ("content", src_tasks.SEP) and src.ambiguity("nope", lay, t, 5) == 1
     assert src.ambiguity("nope", lay, t, 2) == 4
     with pytest.raises(ValueError, match="earlier position"):
         src.prf("ape", lay, t, t)
@@ -106,7 +106,7 @@ def test_minimum_over_circuits():
 def test_truth_tables_tell_operators_apart():
     xor = src.truth_table("c25.parity_cot", "xor", 2)
     assert len(xor) == 9 and xor != src.truth_table("c25.parity_cot", "add_mod10", 2)
-    assert src.truth_table("c25.copy", "id", 1) == src.TASKS["c25.copy"].alphabet
+    assert src.truth_table("c25.copy", "id", 1) == src_tasks.TASKS["c25.copy"].alphabet
 
 
 def test_lg_prediction_follows_src():
@@ -117,7 +117,7 @@ def test_lg_prediction_follows_src():
 
 def test_predictions_contract():
     recs = src.predictions()
-    assert len(recs) == len(src.TASKS) * len(src.PES)
+    assert len(recs) == len(src_tasks.TASKS) * len(src.PES)
     for r in recs:
         assert r["theory"] == "src" and r["prediction"] in ("generalizes", "fails")
         assert "[reconstruction]" in r["reason"]
@@ -126,6 +126,6 @@ def test_predictions_contract():
                    ("c25.shift_k", "sh"), ("c25.running_sum_tokens", "ipe"), ("c25.running_sum_tokens", "sh"),
                    ("src.parity_cot_interleaved", "rpe"), ("src.parity_cot_interleaved", "sh")}
     with pytest.raises(ValueError, match="valid: c25"):
-        src.check_task("c25.sort")
+        src_tasks.check_task("c25.sort")
     with pytest.raises(ValueError, match="valid: ape"):
         src.check_pe("alibi")

@@ -1,5 +1,6 @@
 """Ledger entries for Chen, Liang, Lin 2025 (arXiv 2510.04130), checked on OUR reconstruction of the
-POLA / LRC and SRC definitions (`theory.chen2025.pola`, `theory.chen2025.src`; shared/papers/chen2025.md). Every entry is
+POLA / LRC and SRC definitions (`theory.chen2025.pola`, `theory.chen2025.lrc`, `theory.chen2025.ape_inclusion`,
+`theory.chen2025.src_tasks`, `theory.chen2025.src`; shared/papers/chen2025.md). Every entry is
 marked reconstruction=True: the paper's text is not available, only its abstract and one caption.
 
 The gradient-descent side of the LRC criterion needs torch and is registered by `empirics.evidence.pola_train`
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory.chen2025 import ape_inclusion
+from theory.chen2025 import lrc
 from theory.chen2025 import pola
 from theory.chen2025 import src
 from theory.claims import Verdict, claim
 
 INCLUSION_MAX = 64
-JOINT_S = tuple(range(1, pola.N_TRAIN + 1))
+JOINT_S = tuple(range(1, lrc.N_TRAIN + 1))
 
 
 @claim(id="chen2025.pes_do_not_expand_capabilities", paper="chen2025",
@@ -34,16 +37,16 @@ def _no_expansion() -> Verdict:
         for layout in pola.LAYOUTS:
             for pe in pola.PES:
                 checks += 1
-                if not pola.inclusion(pe, layout, n)["included"]:
+                if not ape_inclusion.inclusion(pe, layout, n)["included"]:
                     fails.append(f"{pe}/{layout}/n={n}")
-    controls = {pe: pola.inclusion(pe, "stream", 8, masked=False)["included"] for pe in pola.PES}
-    ranks8 = {pe: pola.lrc(pe, "seq2seq", [8]) for pe in pola.PES}
+    controls = {pe: ape_inclusion.inclusion(pe, "stream", 8, masked=False)["included"] for pe in pola.PES}
+    ranks8 = {pe: lrc.lrc(pe, "seq2seq", [8]) for pe in pola.PES}
     joint = []
     for target in pola.TARGETS:
         for pe in pola.PES:
             if pe == "ape":
                 continue
-            by_pe, by_ape = pola._train(pe, target, JOINT_S, True)[2], pola._train("ape", target, JOINT_S, True)[2]
+            by_pe, by_ape = lrc._train(pe, target, JOINT_S, True)[2], lrc._train("ape", target, JOINT_S, True)[2]
             if by_pe and not by_ape:
                 joint.append(f"{target}/{pe}")
     ok = not fails and not any(controls.values())
@@ -74,7 +77,7 @@ def _criterion() -> Verdict:
     n, agree, total, worst_pinv, mismatches = 16, 0, 0, 0.0, []
     for target, t in pola.TARGETS.items():
         for pe in pola.PES:
-            crit = pola.criterion(pe, target, JOINT_S, n)
+            crit = lrc.criterion(pe, target, JOINT_S, n)
             if not crit.representable_train:
                 continue
             total += 1
@@ -98,7 +101,7 @@ def _criterion() -> Verdict:
             r = int(np.sum(s > 1e-10 * s[0]))
             theta = np.zeros(len(col))
             theta[: len(seen)] = vt[:r].T @ ((vt[:r] @ A.T @ y) / s[:r] ** 2)   # pinv(A) y
-            exact = pola._train(pe, target, JOINT_S, True)[1]
+            exact = lrc._train(pe, target, JOINT_S, True)[1]
             exact_vec = np.array([float(exact.get(k, 0)) for k in seen + unseen])
             worst_pinv = max(worst_pinv, float(np.abs(theta - exact_vec).max()))
             # null(Phi_S) over the features of S and n: the null space of A, plus every unseen feature
@@ -180,18 +183,18 @@ SH_NO_GAIN = ("c25.reverse", "c25.shift_scale", "c25.addition_cot")
                  "format go from 'fails' (RPE) to 'generalizes' (RPE on hinted positions) under both the POLA "
                  "minimum-norm criterion and SRC invariance; reverse, shift by the scale inside the stream and "
                  "addition with CoT stay 'fails'; on single-stream targets SH coincides with RPE.",
-       check="theory.chen2025.pola.prediction and theory.chen2025.src.predictions for pe = rpe vs sh (and ape vs ape+sh)",
+       check="theory.chen2025.lrc.prediction and theory.chen2025.src.predictions for pe = rpe vs sh (and ape vs ape+sh)",
        reconstruction=True)
 def _scale_hint() -> Verdict:
     src_pred = {(r["task"], r["pe"]): r["prediction"] for r in src.predictions(pes=("rpe", "sh", "ape", "ape+sh"))}
-    lrc_pred = {(r["task"], r["pe"]): r["prediction"] for r in pola.predictions(pes=("rpe", "sh", "ape", "ape+sh"))}
+    lrc_pred = {(r["task"], r["pe"]): r["prediction"] for r in lrc.predictions(pes=("rpe", "sh", "ape", "ape+sh"))}
     lrc_pred.update({(task, pe): "n/a (no POLA target)" for task in SH_NO_GAIN for pe in ("rpe", "sh")
                      if (task, pe) not in lrc_pred})
     gains = {task: {"lrc": (lrc_pred[(task, "rpe")], lrc_pred[(task, "sh")]),
                     "src": (src_pred[(task, "rpe")], src_pred[(task, "sh")])} for task in SH_GAINS}
     no_gain = {task: {"lrc": lrc_pred[(task, "sh")], "src": src_pred[(task, "sh")]} for task in SH_NO_GAIN}
-    stream_same = all(pola.prediction(t, "sh")["prediction"] == pola.prediction(t, "rpe")["prediction"]
-                      and pola.lrc("sh", "stream", range(1, 9)) == pola.lrc("rpe", "stream", range(1, 9))
+    stream_same = all(lrc.prediction(t, "sh")["prediction"] == lrc.prediction(t, "rpe")["prediction"]
+                      and lrc.lrc("sh", "stream", range(1, 9)) == lrc.lrc("rpe", "stream", range(1, 9))
                       for t, tt in pola.TARGETS.items() if tt.layout == "stream")
     ape_sh = {task: src_pred[(task, "ape+sh")] for task in SH_GAINS}
     ok_gain = all(v == ("fails", "generalizes") for g in gains.values() for v in g.values())
@@ -214,13 +217,13 @@ def _scale_hint() -> Verdict:
                  "sh features (LBPE as a linear dictionary), the minimum-norm interpolator (the limit of gradient "
                  "descent from zero) generalizes from 1..8 to 16 and 32 on every target where one of its parts "
                  "does.",
-       check="theory.chen2025.pola.predictions: lbpe vs its parts, for every target",
+       check="theory.chen2025.lrc.predictions: lbpe vs its parts, for every target",
        reconstruction=True)
 def _lbpe() -> Verdict:
     rows = []
     for target in pola.TARGETS:
-        parts = [pe for pe in pola.LBPE_PARTS if pola.prediction(target, pe)["prediction"] == "generalizes"]
-        lb = pola.prediction(target, "lbpe")
+        parts = [pe for pe in pola.LBPE_PARTS if lrc.prediction(target, pe)["prediction"] == "generalizes"]
+        lb = lrc.prediction(target, "lbpe")
         if parts:
             rows.append({"target": target, "parts_that_generalize": parts, "lbpe": lb["prediction"],
                          "lbpe_max_abs_error": lb["min_norm_max_abs_error"]})

@@ -37,7 +37,9 @@ import math
 
 import numpy as np
 
-from theory.huang2025 import programs as cp
+from theory.huang2025.interpreter import encode, run
+from theory.huang2025.references import LANGUAGES, reference_target
+from theory.huang2025.token_programs import EOS, copy_unique, copy_unique_nope, token_input
 
 PRIME = 2_147_483_647
 
@@ -98,7 +100,7 @@ def _strings(alphabet, m):
 def copy_repeat(m: int, alphabet: str = "ab") -> np.ndarray:
     """Ok(x, y) = [y = copy(x)], x, y in alphabet^m; Alice holds x (and <bos>), Bob <sep> y."""
     X = _strings(alphabet, m)
-    keys = {"".join(cp.reference_target("h25.copy_repeat", x)): k for k, x in enumerate(X)}
+    keys = {"".join(reference_target("h25.copy_repeat", x)): k for k, x in enumerate(X)}
     M = np.zeros((len(X), len(X)), dtype=np.int8)
     for i, x in enumerate(X):
         M[i, keys["".join(x)]] = 1  # the column of the y that equals the reference copy of x
@@ -108,17 +110,17 @@ def copy_repeat(m: int, alphabet: str = "ab") -> np.ndarray:
 def copy_unique_program(m: int, V: int = 2, program: str = "copy_unique") -> np.ndarray:
     """Ok(x, y) from running a C-RASP program of copy with unique tokens (vocabulary V) on every
     `<bos> x <sep> y`, x, y in {0..V-1}^m (repeated tokens included: the program's own extension)."""
-    fn = {"copy_unique": cp.copy_unique, "copy_unique_nope": cp.copy_unique_nope}[program]
+    fn = {"copy_unique": copy_unique, "copy_unique_nope": copy_unique_nope}[program]
     prog = fn(n_symbols=V)
     syms = [str(v) for v in range(V)]
     X = _strings(syms, m)
-    seqs = [cp.token_input(x, y) for x in X for y in X]
-    out = cp.run(prog, cp.encode(prog, seqs))
+    seqs = [token_input(x, y) for x in X for y in X]
+    out = run(prog, encode(prog, seqs))
     out_syms = prog.output_symbols
     stack = np.stack([out[a] for a in out_syms], axis=-1)         # (B, T, A)
     index = {a: k for k, a in enumerate(out_syms)}
     # next actual token after positions sep .. end: y_1 .. y_m, then <eos>
-    nxt = np.array([[index[t] for t in [*y, cp.EOS]] for x in X for y in X])   # (B, m + 1)
+    nxt = np.array([[index[t] for t in [*y, EOS]] for x in X for y in X])   # (B, m + 1)
     got = stack[:, m + 1: 2 * m + 2, :]                                        # positions from <sep>
     ok = np.take_along_axis(got, nxt[:, :, None], axis=2)[:, :, 0].all(axis=1)
     return ok.reshape(len(X), len(X)).astype(np.int8)
@@ -127,7 +129,7 @@ def copy_unique_program(m: int, V: int = 2, program: str = "copy_unique") -> np.
 def _single_bit(task: str, n: int, one: str) -> np.ndarray:
     h = n // 2
     U, W = _strings("01", h), _strings("01", n - h)
-    return np.array([[cp.reference_target(task, u + v)[0] == one for v in W] for u in U], dtype=np.int8)
+    return np.array([[reference_target(task, u + v)[0] == one for v in W] for u in U], dtype=np.int8)
 
 
 def majority(n: int) -> np.ndarray:
@@ -156,16 +158,16 @@ def addition(k: int) -> np.ndarray:
     for a in ops:
         for b in ops:
             src = list(f"{a}+{b}=")
-            s = "".join(cp.reference_target("h25.addition", src))
+            s = "".join(reference_target("h25.addition", src))
             w = f"{a}+{b}={s}"
             M[li[w[:h]], ri[w[h:]]] = 1
     return M
 
 
 def membership(task: str, n: int) -> np.ndarray:
-    """[w is a word] for a formal language of `crasp_programs.LANGUAGES`, w split at n // 2 (the
+    """[w is a word] for a formal language of `theory.huang2025.references.LANGUAGES`, w split at n // 2 (the
     <eos> entry of the legal-next set at the end of w)."""
-    alphabet, is_word, _ = cp.LANGUAGES[task]
+    alphabet, is_word, _ = LANGUAGES[task]
     h = n // 2
     U = ["".join(t) for t in itertools.product(alphabet, repeat=h)]
     W = ["".join(t) for t in itertools.product(alphabet, repeat=n - h)]

@@ -1,7 +1,8 @@
 """Ledger entries for Huang et al. 2025: one per task and formal language of the paper's tables
 (huang2025.md, "Published results", Pred column = predicted to generalize with APE / with NoPE).
 
-* A "yes" label is checked by a C-RASP program (theory.huang2025.programs) verified against the theory-side
+* A "yes" label is checked by a C-RASP program (theory.huang2025.token_programs and
+  theory.huang2025.language_programs, run by theory.huang2025.verify) verified against the theory-side
   reference on every string up to a length (12 for binary alphabets) and on random strings up to 150
   (copy with unique tokens: vocabulary 40 here, 150 in tests/empirics/test_crasp_programs.py, which also
   checks every program against the task oracles of empirics), with its fragment from the type checker:
@@ -13,30 +14,33 @@
   complexity cannot show the negative.
 * The NoPE "no" of a yes/no task rests on the absence of a plain program (not proven); the entry says so.
 * `huang2025.crasp.ipe_sh` [pelg extension, reconstruction]: the C-RASP predictions for IPE and Scale Hint
-  (theory.huang2025.programs, module docstring) are not the paper's; the entry checks that every
+  (theory.huang2025.predictions, module docstring) are not the paper's; the entry checks that every
   "generalizes" among them rests on a verified program inside the PE's fragment.
 """
 from __future__ import annotations
 
 from theory.huang2025 import commcomplexity as cc
-from theory.huang2025 import programs as cp
+from theory.huang2025.predictions import predictions
+from theory.huang2025.references import LANGUAGES
+from theory.huang2025.task_table import BY_TASK, ENTRIES, TaskEntry, ledger_id
+from theory.huang2025.verify import verify_entry
 from theory.claims import Verdict, claim
 
 COPY_UNIQUE_LEDGER = {"n_symbols": 40}   # the full vocabulary (150) is checked in the tests
 
 
-def _verify(entry: cp.TaskEntry, fn) -> dict:
+def _verify(entry: TaskEntry, fn) -> dict:
     kw = {}
     if entry.task == "h25.copy_unique":
         kw = {"params": COPY_UNIQUE_LEDGER, "max_random": COPY_UNIQUE_LEDGER["n_symbols"]}
-    r = cp.verify_entry(entry, fn, **kw)
+    r = verify_entry(entry, fn, **kw)
     return {"program": r["program"], "fragment": r["check"]["fragment"],
             "nope_compatible": r["check"]["nope_compatible"], "strings": r["strings"],
             "positions": r["positions"], "mismatches": r["mismatches"],
             "first_mismatch": r["first_mismatch"]}
 
 
-def _positive(entry: cp.TaskEntry) -> Verdict:
+def _positive(entry: TaskEntry) -> Verdict:
     ape, nope = entry.paper
     main = _verify(entry, entry.program)
     alts = [_verify(entry, fn) for fn in entry.alternatives]
@@ -69,7 +73,7 @@ def _positive(entry: cp.TaskEntry) -> Verdict:
     return Verdict("holds", ev, note)
 
 
-def _negative(entry: cp.TaskEntry) -> Verdict:
+def _negative(entry: TaskEntry) -> Verdict:
     ev = {"paper_label": "/".join(entry.paper), "reason": entry.negative}
     if entry.task in ("h25.copy_repeat", "h25.addition"):
         fam = entry.task.split(".")[1]
@@ -98,7 +102,7 @@ def _negative(entry: cp.TaskEntry) -> Verdict:
                        f"Parity's communication matrix has rank {max(r['rank'] for r in rows)} at every n up "
                        f"to {rows[-1]['n']} (1 bit suffices), so the log-rank argument cannot show this "
                        f"negative; it rests on the paper's inexpressibility of modular counting.")
-    ns = range(2, 9, 2) if len(cp.LANGUAGES[entry.task][0]) > 2 else range(2, 13, 2)
+    ns = range(2, 9, 2) if len(LANGUAGES[entry.task][0]) > 2 else range(2, 13, 2)
     ranks = [cc.exact_rank(cc.membership(entry.task, n)) for n in ns]
     ev["membership_ranks"] = dict(zip(map(str, ns), ranks))
     return Verdict("not checkable", ev,
@@ -107,7 +111,7 @@ def _negative(entry: cp.TaskEntry) -> Verdict:
                    f"negative; it rests on the paper's label ({entry.negative}).")
 
 
-def _statement(entry: cp.TaskEntry) -> tuple[str, str]:
+def _statement(entry: TaskEntry) -> tuple[str, str]:
     ape, nope = entry.paper
     if ape == "no":
         return ("No C-RASP[periodic, local] program computes the task's next-token (or legal-next-set) "
@@ -121,24 +125,24 @@ def _statement(entry: cp.TaskEntry) -> tuple[str, str]:
         st = ("There is a C-RASP[periodic, local] program whose NEXT outputs equal the task's targets at every "
               "scored position (APE predicted to generalize); NoPE is labelled 'no' because the program "
               f"needs a positional predicate ({entry.nope_reason}).")
-    ck = ("the program's fragment by theory.huang2025.crasp.check; NEXT compared with the theory-side reference on all "
-          "strings up to length 12 (binary alphabets; shorter for larger ones) and 60 random strings up to "
+    ck = ("the program's fragment by theory.huang2025.checker.check; NEXT compared with the theory-side reference "
+          "on all strings up to length 12 (binary alphabets; shorter for larger ones) and 60 random strings up to "
           "150; mismatches must be 0")
     return st, ck
 
 
-def _register(entry: cp.TaskEntry) -> None:
+def _register(entry: TaskEntry) -> None:
     st, ck = _statement(entry)
     ape, nope = entry.paper
 
-    @claim(id=cp.ledger_id(entry.task), paper="huang2025",
+    @claim(id=ledger_id(entry.task), paper="huang2025",
            wording=f"{entry.row}: predicted to generalize with APE: {ape}; with NoPE: {nope} (Pred column).",
            statement=st, check=ck)
     def _check(entry=entry) -> Verdict:
         return _positive(entry) if entry.program is not None else _negative(entry)
 
 
-for _entry in cp.ENTRIES:
+for _entry in ENTRIES:
     _register(_entry)
 
 
@@ -153,19 +157,20 @@ EXTENSION_PES = ("ipe", "sh")
                  "SH: hinted relations, no periodic predicate) and whose NEXT outputs match the reference "
                  "on every tested string; copy with repeated tokens, a paper negative for APE, has such a "
                  "program (one hinted relation).",
-       check="theory.huang2025.crasp.check on each program behind a prediction; theory.huang2025.programs.verify_entry "
-             "(exhaustive up to length 12 on binary alphabets plus random strings up to 150) on the programs "
-             "that only the extension uses; the others are verified in their per-task entries",
+       check="theory.huang2025.checker.check on each program behind a prediction; "
+             "theory.huang2025.verify.verify_entry (exhaustive up to length 12 on binary alphabets plus random "
+             "strings up to 150) on the programs that only the extension uses; the others are verified in their "
+             "per-task entries",
        reconstruction=True)
 def _ipe_sh() -> Verdict:
-    every = cp.predictions()
+    every = predictions()
     recs = [r for r in every if r["pe"] in EXTENSION_PES]
     gen = [r for r in recs if r["prediction"] == "generalizes"]
     base = {r["program"] for r in every if r["pe"] not in EXTENSION_PES and r["program"]}
     own = sorted({(r["task"], r["program"]) for r in gen if r["program"] not in base})
     checked = []
     for task, name in own:
-        entry = cp.BY_TASK[task]
+        entry = BY_TASK[task]
         fn = next(f for f in entry.programs if f.__name__ == name)
         checked.append({"task": task, **_verify(entry, fn)})
     bad = [c for c in checked if c["mismatches"] or c["fragment"] == "none"]
@@ -180,7 +185,7 @@ def _ipe_sh() -> Verdict:
     counts = ", ".join(f"{pe}: {t['generalizes']} generalize / {t['fails']} fail" for pe, t in table.items())
     if bad or not checked:
         return Verdict("fails", ev, f"an extension program is wrong or outside its fragment: {desc}")
-    return Verdict("holds", ev, f"{counts} over {len(cp.ENTRIES)} tasks; every 'generalizes' rests on a "
+    return Verdict("holds", ev, f"{counts} over {len(ENTRIES)} tasks; every 'generalizes' rests on a "
                                 f"program in the fragment; programs only the extension uses: {desc}. "
                                 f"Copy repeat (APE/NoPE 'no' in the paper) is predicted to generalize "
                                 f"with IPE and SH.")

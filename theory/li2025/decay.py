@@ -47,7 +47,7 @@ __all__ = [
 
 def psi_samples(wavelet: str = "db4", level: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """(s, psi(s)) sampled by pywavelets on its support [0, W] (grid spacing 2^-level)."""
-    return E._psi_samples(wavelet, level)
+    return E.psi_samples(wavelet, level)
 
 
 def envelope_constant(beta: float, centre: float = 0.0, wavelet: str = "db4") -> float:
@@ -86,7 +86,7 @@ def scale_constants(d: int, n_max: int, beta: float, amplitude: float = 0.5, cen
     index = E.wavelet_feature_index(d, wavelet)
     js = np.array([j for j, _ in index])
     ks = np.array([k for _, k in index], dtype=np.float64)
-    w = E._wavelet_support_width(wavelet)
+    w = E.wavelet_support_width(wavelet)
     n_pts = int((w + 2) * per_unit * 2 ** js.max()) + 1
     t = np.linspace(-1.0, w + 1.0, n_pts)
     cols = norms.wavelet_scaled_rows(t * n_max, d, n_max, amplitude, wavelet)  # (n, d)
@@ -149,9 +149,9 @@ def wavelet_vanishing_position(d: int, n_max: int, wavelet: str = "db4", factor:
         return int(pos[bad[-1] + 1]) if bad.size else 0
 
     return {"first_exact_zero_from": first_from(nrm == 0.0), "first_below_1e-12_from": first_from(nrm < 1e-12),
-            "predicted_cutoff": E._wavelet_support_width(wavelet) * n_max,
+            "predicted_cutoff": E.wavelet_support_width(wavelet) * n_max,
             "distinct_rows_beyond_cutoff": norms.count_distinct_rows(
-                norms.pe_rows("wavelet", pos[pos >= E._wavelet_support_width(wavelet) * n_max], d, n_max))}
+                norms.pe_rows("wavelet", pos[pos >= E.wavelet_support_width(wavelet) * n_max], d, n_max))}
 
 
 def legendre_saturation(d: int, n_max: int, factor: int = 4) -> dict:

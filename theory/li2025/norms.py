@@ -179,7 +179,7 @@ def legendre_extend_norm(pos, d: int, n_max: int) -> np.ndarray:
 def wavelet_full_scale_dim(n_scales: int, wavelet: str = "db4") -> int:
     """d such that `wavelet_feature_index(d)` holds every shift of the scales 0..n_scales-1:
     sum_j (2^j + W - 1) with W the support width (db4: W = 7, d = 2^J - 1 + 6 J)."""
-    w = E._wavelet_support_width(wavelet)
+    w = E.wavelet_support_width(wavelet)
     return sum(2**j + w - 1 for j in range(n_scales))
 
 
@@ -191,8 +191,8 @@ def wavelet_mean_square_closed_form(n_scales: int, amplitude: float = 0.5) -> fl
 @lru_cache(maxsize=8)
 def wavelet_periodized_max(wavelet: str = "db4", level: int = 10) -> float:
     """M = max_s sum_k psi(s - k)^2 (the periodized squared wavelet), from pywavelets samples."""
-    grid, psi = E._psi_samples(wavelet, level)
-    w = E._wavelet_support_width(wavelet)
+    grid, psi = E.psi_samples(wavelet, level)
+    w = E.wavelet_support_width(wavelet)
     s = np.linspace(0.0, 1.0, 2**level, endpoint=False)
     tot = sum(np.interp(s + m, grid, psi, left=0.0, right=0.0) ** 2 for m in range(w + 1))
     return float(tot.max())

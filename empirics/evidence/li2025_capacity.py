@@ -1,98 +1,36 @@
-"""Ledger entries of Li 2025 that need trained torch models: claim 1 (capacity, O(L_trans B_0 / sqrt(m)))
-and claim 3 (ALiBi extrapolation bound). Ids: li2025.capacity.bound, li2025.capacity.ranking,
-li2025.alibi.lipschitz_bound, li2025.alibi.mass_bound.
+"""Ledger entries of Li 2025 claim 1 that need trained torch models (capacity, O(L_trans B_0 / sqrt(m))):
+ids li2025.capacity.bound and li2025.capacity.ranking.
 
-Small models are trained once per process (cached) on
-* running_mean (Li 2025's experiment, our [reconstruction]): 2-layer bidirectional encoder, one head,
-  d_model 32 (the paper: 64; halved for time), trained at length 50, tested at 100 and 200;
-* copy (pelg's decoder task): 2-layer decoder, two heads, trained on lengths 1-8, tested on 9-16,
-and the bounds of `theory.li2025.capacity` / `theory.li2025.alibi_bound` are computed from their weights (through the
-`empirics.evidence.weights` adapter) and compared with measurements: Jacobian norms by autograd, output
-differences by the numpy forward (which equals the torch forward; tests/empirics/test_capacity_models.py).
-Spearman correlations between the bounds' ranking of PEs and the observed gaps are reported, not assumed.
+On the small models of `empirics.evidence.li2025_trained` (running_mean encoder, copy decoder), the bounds
+of `theory.li2025.lipschitz` are computed from their weights (through the `empirics.evidence.weights`
+adapter) and compared with measurements: Jacobian norms by autograd, output differences by the numpy
+forward (which equals the torch forward; tests/empirics/test_capacity_models.py). Spearman correlations
+between the bounds' ranking of PEs and the observed gaps are reported, not assumed.
 """
 from __future__ import annotations
 
 import itertools
 import math
-import tempfile
 import warnings
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
-
-from empirics.engine.threads import torch_threads
 from scipy.stats import rankdata, spearmanr
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from theory.li2025 import alibi_bound as AB
 from theory.li2025 import capacity as C
+from theory.li2025 import lipschitz as LIP
+from theory.li2025 import numpy_transformer as NT
+from theory.li2025 import spectral_complexity as SC
 from theory.claims import Verdict, claim
 
-from empirics import checkpoint
+from empirics.engine.threads import torch_threads
+from empirics.evidence import li2025_trained as T
 from empirics.evidence import weights as W
-from empirics.evaluate import make_batch
-from empirics.tasks import get_task
-from empirics.train import TrainConfig, train
 
-RUNNING_MEAN = {
-    "task": "running_mean", "train_length": 50, "test_lengths": (100, 200),
-    "pes": ("sinusoidal", "alibi", "wavelet", "legendre", "nope", "rope", "learned"),
-    "model": {"arch": "encoder", "causal": False, "n_layer": 2, "n_head": 1, "d_model": 32, "d_ff": 64},
-    "pe_options": {"wavelet": {"n_max": 50}, "legendre": {"n_max": 50}, "learned": {"max_positions": 256}},
-    "steps": 120, "batch_size": 16, "lr": 3e-3, "eval_samples": 48,
-}
-COPY = {
-    "task": "copy", "train_lengths": (1, 8), "test_lengths": (9, 16),
-    "pes": ("nope", "sinusoidal", "alibi", "rope", "learned"),
-    "model": {"arch": "decoder", "n_layer": 2, "n_head": 2, "d_model": 32, "d_ff": 64},
-    "pe_options": {"learned": {"max_positions": 64}},
-    "steps": 120, "batch_size": 32, "lr": 3e-3, "eval_samples": 64,
-}
 N_POINTS = 3          # inputs per model at which Jacobians are measured and bounded (training length)
 N_POINTS_TEST = 2     # the same at the longest test length
-ALIBI_QUERIES = 12    # queries per (layer, head, test length)
-SEED = 0
-
-
-def _config(p: dict, pe: str) -> TrainConfig:
-    model = {**p["model"], "pe": pe, "pe_options": dict(p["pe_options"].get(pe, {}))}
-    if p["task"] == "running_mean":
-        lengths = (p["train_length"],) * 2
-        buckets = [(n, n) for n in (p["train_length"], *p["test_lengths"])]
-    else:
-        lengths, buckets = p["train_lengths"], [p["train_lengths"], p["test_lengths"]]
-    return TrainConfig(task=p["task"], model=model, train_lengths=lengths, eval_buckets=buckets,
-                       eval_samples=p["eval_samples"], steps=p["steps"], batch_size=p["batch_size"], lr=p["lr"],
-                       seed=SEED, device="cpu")
-
-
-@lru_cache(maxsize=None)
-def trained(task: str, pe: str):
-    """(model, result) of one small training run (one torch thread), cached for the process."""
-    p = RUNNING_MEAN if task == "running_mean" else COPY
-    cfg = _config(p, pe)
-    with torch_threads(1), tempfile.TemporaryDirectory() as tmp:
-        result = train(cfg, tmp, progress=False)
-        model, _ = checkpoint.load(Path(tmp) / "model.pt")
-    model.eval()
-    return model, result
-
-
-# ----------------------------------------------------------------------------------------------------
-# capacity: inputs, domains, measurements and bounds per model
-# ----------------------------------------------------------------------------------------------------
-
-
-def _inputs(model, task: str, n_tokens: int, k: int, rng) -> np.ndarray:
-    """k raw input sequences of n_tokens tokens (regression: u ~ U[-1, 1]; copy: task batches)."""
-    if task == "running_mean":
-        return rng.uniform(-1.0, 1.0, size=(k, n_tokens))
-    n_src = (n_tokens - 2) // 2 + ((n_tokens - 2) % 2)
-    batch = make_batch(get_task(task), rng, n_src, n_src, k, "any")
-    return batch.inputs.numpy()[:, :n_tokens]
 
 
 def _domain(model, n: int) -> dict:
@@ -127,15 +65,15 @@ def _measure(model, task: str, n: int, rng, k: int = N_POINTS) -> dict:
     pos = np.arange(n)
     net, bias = W.network_weights(model), W.attention_bias(model, pos)
     dom = _domain(model, n)
-    glob = C.network_lipschitz_bound(net, n, dom["c0"], bias)
+    glob = LIP.network_lipschitz_bound(net, n, dom["c0"], bias)
     fn = W.torch_network_fn(model, pos)
-    raw = _inputs(model, task, n, 2 * k, rng)
+    raw = T.sample_inputs(model, task, n, 2 * k, rng)
     z = W.input_embedding(model, raw, pos)
     measured, local = [], []
     for zi in z[:k]:
         measured.append(jacobian_norm(fn, zi))
-        local.append(C.jacobian_bound_at(net, zi, bias, pos)["bound"])
-    pair = C.pair_lipschitz(lambda x: C.network_forward(net, x, bias, pos), z[:k], z[k:])
+        local.append(LIP.jacobian_bound_at(net, zi, bias, pos)["bound"])
+    pair = LIP.pair_lipschitz(lambda x: NT.network_forward(net, x, bias, pos), z[:k], z[k:])
     return {"n": n, "B0": dom["B0"], "c0": dom["c0"], "L_global": glob["L_trans"],
             "floor_final": glob["floor_f"], "L_local": max(local), "local_bounds": local,
             "measured_jacobian": measured, "measured_pair": pair,
@@ -147,26 +85,19 @@ def _measure(model, task: str, n: int, rng, k: int = N_POINTS) -> dict:
 def _gaps(task: str, result: dict) -> dict:
     m = result["metrics"]
     if task == "running_mean":
-        p = RUNNING_MEAN
+        p = T.RUNNING_MEAN
         base = m[str(p["train_length"])]["loss"]
         return {"train_loss_final": result["train_loss"]["final"], "loss_train_length": base,
                 **{f"loss_{n}": m[str(n)]["loss"] for n in p["test_lengths"]},
                 "gap": m[str(max(p["test_lengths"]))]["loss"] - base,
                 "in_distribution_gap": base - result["train_loss"]["final"]}
-    lo, hi = COPY["train_lengths"]
-    tlo, thi = COPY["test_lengths"]
+    lo, hi = T.COPY["train_lengths"]
+    tlo, thi = T.COPY["test_lengths"]
     base, test = m[f"{lo}-{hi}"]["loss"], m[f"{tlo}-{thi}"]["loss"]
     return {"train_loss_final": result["train_loss"]["final"], "loss_train_lengths": base, "loss_test_lengths": test,
             "exact_match_train_lengths": m[f"{lo}-{hi}"]["metric"],
             "exact_match_test_lengths": m[f"{tlo}-{thi}"]["metric"],
             "gap": test - base, "in_distribution_gap": base - result["train_loss"]["final"]}
-
-
-def _lengths(task: str) -> tuple[int, int]:
-    """(train, test) sequence lengths the model sees (tokens)."""
-    if task == "running_mean":
-        return RUNNING_MEAN["train_length"], max(RUNNING_MEAN["test_lengths"])
-    return 2 * COPY["train_lengths"][1] + 2, 2 * COPY["test_lengths"][1] + 2
 
 
 @lru_cache(maxsize=None)
@@ -178,17 +109,17 @@ def capacity_results() -> dict:
 
 def _capacity_results() -> dict:
     out = {}
-    for task, p in (("running_mean", RUNNING_MEAN), ("copy", COPY)):
-        n_train, n_test = _lengths(task)
+    for task, p in (("running_mean", T.RUNNING_MEAN), ("copy", T.COPY)):
+        n_train, n_test = T.model_lengths(task)
         rows = {}
         for pe in p["pes"]:
-            model, result = trained(task, pe)
-            rng = np.random.default_rng([SEED, 17])
+            model, result = T.trained(task, pe)
+            rng = np.random.default_rng([T.SEED, 17])
             m = p["steps"] * p["batch_size"]  # training sequences seen
             tr, te = _measure(model, task, n_train, rng), _measure(model, task, n_test, rng, N_POINTS_TEST)
             rows[pe] = {
                 "m": m, "train": tr, "test": te, **_gaps(task, result),
-                "spectral_complexity": C.transformer_spectral_complexity(W.network_weights(model)),
+                "spectral_complexity": SC.transformer_spectral_complexity(W.network_weights(model)),
                 "proxy_local_test": C.capacity_proxy(te["L_local"], te["B0"], m),
                 "proxy_local_train": C.capacity_proxy(tr["L_local"], tr["B0"], m),
                 "proxy_global_train": C.capacity_proxy(tr["L_global"], tr["B0"], m),
@@ -239,7 +170,7 @@ def _r(x, k=4):
                "bounds.",
        statement="[reconstruction] For trained pelg models (running_mean encoder, copy decoder; 7 + 5 PEs), "
                  "L_trans is computable from the weights on a bounded input domain: (a) the global certified "
-                 "bound of theory.li2025.capacity.network_lipschitz_bound and (b) the pointwise certified Jacobian "
+                 "bound of theory.li2025.lipschitz.network_lipschitz_bound and (b) the pointwise certified Jacobian "
                  "bound of jacobian_bound_at are upper bounds on the measured Lipschitz constant (autograd "
                  "Jacobian norms, pair ratios), and L_trans B_0 / sqrt(m) is finite for every PE. The "
                  "O(L B_0/sqrt(m)) rate itself is a proxy (a theorem for linear classes only).",
@@ -348,146 +279,3 @@ def _capacity_ranking() -> Verdict:
             + ". The gaps compared here are length-extrapolation gaps, which a Rademacher bound on the training "
               "distribution does not address.")
     return Verdict(("holds" if b0_good else "holds with correction") if good else "fails", ev, note)
-
-
-# ----------------------------------------------------------------------------------------------------
-# ALiBi: per-query checks on the trained ALiBi heads
-# ----------------------------------------------------------------------------------------------------
-
-
-def _alibi_queries(task: str, test_length: int, rng) -> list[dict]:
-    """Per (layer, head, query) of the trained ALiBi model at one test length: extrapolation_check."""
-    model, _ = trained(task, "alibi")
-    net = W.network_weights(model)
-    n_train = _lengths(task)[0]
-    d_train = n_train - 1  # the largest key distance seen in training
-    pos = np.arange(test_length)
-    bias = W.attention_bias(model, pos)
-    raw = _inputs(model, task, test_length, 1, rng)
-    z0 = W.input_embedding(model, raw, pos)[0]
-    _, residuals = C.network_forward(net, z0, bias, pos, return_residuals=True)
-    slopes = W.as_numpy(model.pe.slopes)
-    H, dh = net["n_head"], model.cfg.d_model // net["n_head"]
-    out = []
-    for layer, (blk, x) in enumerate(zip(net["blocks"], residuals)):
-        z = C.layer_norm(x, blk["ln1"], net["norm"])
-        q, k, v = C.attention_parts(blk, z, H)
-        for h in range(H):
-            vals = v[h] @ blk["W_o"][:, h * dh:(h + 1) * dh].T  # the head's contribution in model space
-            cand = np.arange(test_length)
-            if net["causal"]:
-                cand = cand[cand > d_train]
-            else:
-                cand = cand[np.maximum(cand, test_length - 1 - cand) > d_train]
-            for i in rng.choice(cand, size=min(ALIBI_QUERIES, cand.size), replace=False):
-                keys = np.arange(i + 1) if net["causal"] else np.arange(test_length)
-                s = net["scale"] * k[h][keys] @ q[h][i]
-                r = AB.extrapolation_check(s, vals[keys], np.abs(i - keys), float(slopes[h]), d_train, rng=rng)
-                out.append({"task": task, "test_length": test_length, "layer": layer, "head": h, "query": int(i), **r})
-    return out
-
-
-ALIBI_LENGTHS = {"running_mean": (100, 200), "copy": (34,)}
-
-
-@lru_cache(maxsize=None)
-def alibi_results(lengths: tuple | None = None) -> list[dict]:
-    """All per-query records for the ledger lengths (or for `lengths` = ((task, n), ...))."""
-    todo = lengths or tuple((t, n) for t, ns in ALIBI_LENGTHS.items() for n in ns)
-    rng = np.random.default_rng([SEED, 31])
-    return [r for task, n in todo for r in _alibi_queries(task, n, rng)]
-
-
-def _alibi_summary(recs: list[dict]) -> dict:
-    delta = np.array([r["delta"] for r in recs])
-    lip = np.array([r["lipschitz_bound"] for r in recs])
-    mass = np.array([r["mass_bound"] for r in recs])
-    groups = {}
-    for r in recs:
-        g = groups.setdefault(f"{r['task']}@{r['test_length']}", {"slopes": set(), "n": 0})
-        g["slopes"].add(r["slope"])
-        g["n"] += 1
-    return {"n_queries": len(recs), "delta": delta, "lip": lip, "mass": mass,
-            "groups": {k: {"n": v["n"], "slopes": sorted(v["slopes"])} for k, v in groups.items()}}
-
-
-@claim(id="li2025.alibi.lipschitz_bound", paper="li2025",
-       wording="ALiBi extrapolation: |A(mu, -alpha d) - A(mu, -alpha N_max)| <= L_A * alpha * (d - N_max), "
-               "i.e. linear error growth with distance beyond the training length; A is Lipschitz (constant "
-               "L_A) in its bias argument.",
-       statement="[reconstruction] For every query of the trained ALiBi heads at test lengths beyond training "
-                 "(running_mean encoder: 100, 200 vs 50; copy decoder: 34 vs 18 tokens), "
-                 "Delta = ||A(mu, -alpha d) - A(mu, -alpha min(d, D))|| <= L_A alpha (d_max - D), with D the "
-                 "largest training distance and L_A estimated by finite differences on the segment between "
-                 "the two bias vectors.",
-       check="numpy forward of the trained models; per (layer, head, query) the content logits c q.k_j and "
-             "values W_o v_j, theory.li2025.alibi_bound.extrapolation_check; count violations", reconstruction=True)
-def _alibi_lipschitz() -> Verdict:
-    recs = alibi_results()
-    s = _alibi_summary(recs)
-    delta, lip = s["delta"], s["lip"]
-    viol = int((delta > lip * (1 + 1e-6) + 1e-12).sum())
-    ratio = delta / np.maximum(lip, 1e-300)
-    L = np.array([r["L_A_fd"] for r in recs])
-    ev = {"n_queries": s["n_queries"], "violations": viol, "groups": s["groups"],
-          "max_delta_over_bound": _r(float(ratio.max())), "median_delta_over_bound": _r(float(np.median(ratio))),
-          "median_L_A_fd": _r(float(np.median(L))), "max_L_A_fd": _r(float(L.max())),
-          "median_delta": _r(float(np.median(delta))), "median_bound": _r(float(np.median(lip))),
-          "median_L_A_rigorous": _r(float(np.median([r["L_A_rigorous"] for r in recs]))),
-          "median_L_A_fd_over_rigorous": _r(float(np.median([r["L_A_fd"] / r["L_A_rigorous"] for r in recs])))}
-    note = (f"{s['n_queries']} queries; the inequality {'holds for all' if viol == 0 else f'is violated for {viol}'} "
-            f"(Delta / bound: median {ev['median_delta_over_bound']}, max {ev['max_delta_over_bound']}). L_A by "
-            f"finite differences: median {ev['median_L_A_fd']}. The bound is the mean value theorem, so it can "
-            f"only fail through an underestimated L_A; it grows linearly in d_max - D while the true error "
-            f"saturates. Slopes of the trained heads: {sorted({r['slope'] for r in recs})} (ALiBi's rule for 1 and "
-            f"2 heads); at the largest excess distance {max(r['excess'] for r in recs):.0f} the bias moves by at "
-            f"most {max(r['slope'] * r['excess'] for r in recs):.3g}. Rigorous L_A = diam(values): median "
-            f"{ev['median_L_A_rigorous']} (finite differences are {ev['median_L_A_fd_over_rigorous']} of it).")
-    return Verdict("holds" if viol == 0 else "fails", ev, note)
-
-
-@claim(id="li2025.alibi.mass_bound", paper="li2025",
-       wording="ALiBi extrapolation bound (claim 3); li2025.md: the exact bound on attention mass beyond "
-               "distance N_max, sum_{d > N_max} e^{s_max - alpha d} / Z, is tighter.",
-       statement="[reconstruction] For the same queries: the far mass m = sum_{d > D} P_d is at most "
-                 "sum_{d > D} e^{s_max + b_d} / Z; the resulting bound diam{v} (m_hat(b_true) + m_hat(b_clip)) "
-                 "bounds Delta; and it is tighter than the Lipschitz bound L_A alpha (d_max - D) (median ratio > 1).",
-       check="theory.li2025.alibi_bound.extrapolation_check per query; validity counts and the ratio of the two "
-             "bounds", reconstruction=True)
-def _alibi_mass() -> Verdict:
-    recs = alibi_results()
-    s = _alibi_summary(recs)
-    delta, lip, mass = s["delta"], s["lip"], s["mass"]
-    mass_ok = all(r["far_mass_true"] <= r["far_mass_bound_true"] * (1 + 1e-9) + 1e-15
-                  and r["far_mass_clip"] <= r["far_mass_bound_clip"] * (1 + 1e-9) + 1e-15 for r in recs)
-    delta_ok = bool(np.all(delta <= mass * (1 + 1e-9) + 1e-12))
-    trunc_ok = all(r["truncation_error"] <= r["truncation_bound"] * (1 + 1e-9) + 1e-12 for r in recs)
-    ratio = lip / np.maximum(mass, 1e-300)
-    tighter = float(np.mean(mass < lip))
-    by_group = {}
-    for key in s["groups"]:
-        idx = [i for i, r in enumerate(recs) if f"{r['task']}@{r['test_length']}" == key]
-        by_group[key] = {"median_lipschitz_over_mass": _r(float(np.median(ratio[idx]))),
-                         "median_far_mass": _r(float(np.median([recs[i]["far_mass_true"] for i in idx]))),
-                         "median_mass_bound": _r(float(np.median(mass[idx]))),
-                         "median_lipschitz_bound": _r(float(np.median(lip[idx]))),
-                         "median_delta": _r(float(np.median(delta[idx]))),
-                         "median_truncation_error": _r(float(np.median([recs[i]["truncation_error"] for i in idx]))),
-                         "median_truncation_bound": _r(float(np.median([recs[i]["truncation_bound"] for i in idx])))}
-    ev = {"n_queries": s["n_queries"], "far_mass_bound_valid": mass_ok, "delta_bound_valid": delta_ok,
-          "truncation_bound_valid": trunc_ok, "fraction_mass_tighter": _r(tighter),
-          "median_lipschitz_over_mass": _r(float(np.median(ratio))), "by_group": by_group}
-    valid = mass_ok and delta_ok and trunc_ok
-    med = float(np.median(ratio))
-    if not valid:
-        verdict = "fails"
-    else:
-        verdict = "holds" if med > 1 else "holds with correction"
-    note = (f"The mass bound is {'valid' if valid else 'VIOLATED'} on all {s['n_queries']} queries. Lipschitz "
-            f"bound / mass bound: median {med:.3g}; the mass bound is tighter for {100 * tighter:.0f}% of queries. "
-            + "; ".join(f"{k}: median ratio {v['median_lipschitz_over_mass']}, far mass {v['median_far_mass']}"
-                        for k, v in by_group.items())
-            + ". With small slopes the far keys keep most of the mass (no exponential suppression within "
-              "these lengths), so the mass bound is near diam * 2 m and need not beat the linear bound; "
-              "'tighter' is a property of large slopes / long distances, not of ALiBi in general.")
-    return Verdict(verdict, ev, note)
