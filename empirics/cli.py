@@ -112,6 +112,14 @@ def cmd_claims(args) -> int:
 
     from empirics.evidence import ledger
 
+    if args.rerun or args.record_models:
+        from empirics.evidence import li2025_trained
+
+        li2025_trained.RERUN = args.rerun
+        if args.record_models:
+            for d in li2025_trained.record_models():
+                print(f"recorded {d}")
+            return 0
     if args.falsify:
         return _cmd_falsify(args, ledger)
     records = ledger.run(paper=args.paper, ids=args.id)
@@ -126,7 +134,15 @@ def cmd_claims(args) -> int:
             raise PelgError("--publish needs ./paper_repro.md (run it from the pelg repository root)")
         if errors:
             raise PelgError(f"claim {errors[0]['id']!r} errored ({errors[0]['note']}); nothing published")
-        write_text(doc, replace_block(doc.read_text(), "claims", ledger.markdown(records)))
+        text = replace_block(doc.read_text(), "claims", ledger.markdown(records))
+        if not args.paper and not args.id:  # the evidence blocks that the whole ledger computes
+            from empirics.evidence import li2025_figures, pola_train
+
+            rows = pola_train.table()
+            text = replace_block(text, "chen2025-gd", pola_train.summary(rows) + "\n\n<details><summary>Every "
+                                 "(target, PE)</summary>\n\n" + pola_train.markdown(rows) + "\n\n</details>")
+            li2025_figures.render_figures(Path("figures"))
+        write_text(doc, text)
     if args.json:
         print(json.dumps(records, indent=2))
     elif args.markdown:
@@ -279,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--publish", action="store_true", help="rewrite the ledger table in ./paper_repro.md")
     c.add_argument("--falsify", action="store_true",
                    help="run every claim's check on its deliberately false variants; exit 1 if one is not caught")
+    c.add_argument("--rerun", action="store_true",
+                   help="train the ledger's models afresh instead of reading recorded or cached ones")
+    c.add_argument("--record-models", action="store_true",
+                   help="write the ledger's trained models into empirics/evidence/models/ (run from the repository root)")
     c.set_defaults(fn=cmd_claims)
 
     pr = sub.add_parser("predict", help="theory predictions per (task, PE): C-RASP, SRC, LRC")

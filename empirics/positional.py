@@ -75,14 +75,44 @@ class NoPE(PositionalEncoding):
 
 
 # ----------------------------------------------------------------------------- embedding hook
+TOKEN_INIT_STD = 0.02  # init std of token rows (`Transformer._init`, GPT-2's) and of the learned APE
+
+
+def table_scale(fn: Callable[[np.ndarray], np.ndarray], d_model: int, scale, reference: np.ndarray) -> float:
+    """The multiplier of a fixed table: "none" -> 1 (the theory table as is); a number -> that number;
+    "token" -> the factor that gives the table's RMS row norm over the `reference` positions the token
+    embedding's expected row norm at init, TOKEN_INIT_STD * sqrt(d_model).
+
+    Why "token" is the default: token and position vectors are summed before the first LayerNorm, so their
+    ratio decides what the first layer sees. Vaswani et al. 2017 (section 3.4) keep the two at one scale
+    by multiplying the token embedding by sqrt(d_model); pelg's model initializes token rows (and the
+    learned APE) at std 0.02 (row norm 0.02 sqrt(d), 0.16 at d = 64), while a sinusoidal row has norm
+    sqrt(d/2) (5.7): the raw table outweighs the content 35 to 1 and copy does not train (issue 10).
+    Scaling the table, not the tokens, leaves every other PE's model unchanged; the table keeps its
+    shape (the sinusoidal its constant row norm), and `theory.encodings` keeps the formula.
+    """
+    if scale == "none":
+        return 1.0
+    if scale != "token":
+        return float(scale)
+    rows = np.asarray(fn(reference), dtype=np.float64)  # (n, D)
+    rms = float(np.sqrt(np.mean(np.sum(rows ** 2, axis=1))))
+    if not rms > 0:
+        raise ValueError(f"the table vanishes on positions {int(reference[0])}..{int(reference[-1])}; "
+                         f"cannot match the token scale (give scale='none' or a number)")
+    return TOKEN_INIT_STD * math.sqrt(d_model) / rms
+
+
 class TableEmbedding(PositionalEncoding):
-    """A fixed table from theory (sinusoidal, wavelet, Legendre) added to the token embedding."""
+    """A fixed table from theory (sinusoidal, wavelet, Legendre), times one constant `scale` (see
+    `table_scale`), added to the token embedding: embed(p) = scale * fn(p)."""
 
     hook = "embedding"
 
-    def __init__(self, fn: Callable[[np.ndarray], np.ndarray]):
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], scale: float = 1.0):
         super().__init__()
-        self.table = _TheoryTable(fn)
+        self.scale = float(scale)
+        self.table = _TheoryTable(lambda p: self.scale * fn(p))
 
     def embed(self, positions):
         return self.table.lookup(positions)  # (B, T, D)
@@ -96,7 +126,7 @@ class LearnedEmbedding(PositionalEncoding):
 
     def __init__(self, d_model: int, max_positions: int):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(max_positions, d_model) * 0.02)
+        self.weight = nn.Parameter(torch.randn(max_positions, d_model) * TOKEN_INIT_STD)
 
     def embed(self, positions):
         size = self.weight.shape[0]
@@ -285,9 +315,39 @@ BASE = Option(10000.0, minimum=0, above=True)
 MLP_WIDTH = Option(32, minimum=1)
 
 
-def _table(fn: Callable) -> Callable[[PEContext, dict], TableEmbedding]:
-    """Builder of an embedding PE from a theory table fn(positions, d_model, **options)."""
-    return lambda ctx, o: TableEmbedding(lambda p: fn(p, ctx.d_model, **o))
+class TableScale(Option):
+    """The `scale` option of the fixed tables: "token" (match the token embedding's scale; the default),
+    "none" (the theory table unscaled), or a positive number (an explicit multiplier)."""
+
+    def parse(self, owner: str, key: str, value):
+        if isinstance(value, str) and value.strip().lower() in ("token", "none"):
+            return value.strip().lower()
+        try:
+            out = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            out = math.nan
+        if not (math.isfinite(out) and out > 0):
+            raise PelgError(f"option {key}={value!r} for {owner}: valid: token, none, or a number > 0")
+        return out
+
+
+SCALE = TableScale("token")
+
+
+def _table(fn: Callable, reference: Callable[[dict], np.ndarray]) -> Callable[[PEContext, dict], TableEmbedding]:
+    """Builder of an embedding PE from a theory table fn(positions, d_model, **options), scaled by the
+    `scale` option over the positions `reference(options)` (see `table_scale`)."""
+
+    def build(ctx: PEContext, o: dict) -> TableEmbedding:
+        opts = {k: v for k, v in o.items() if k != "scale"}
+        rows = lambda p: fn(p, ctx.d_model, **opts)  # noqa: E731
+        return TableEmbedding(rows, table_scale(rows, ctx.d_model, o["scale"], reference(opts)))
+    return build
+
+
+def _design_range(o: dict) -> np.ndarray:
+    """Positions 0..floor(n_max), the range a wavelet or Legendre table is laid out on (as "unit" uses)."""
+    return np.arange(math.floor(o["n_max"]) + 1)
 
 
 register_pe(PESpec("nope", "none", "no positional signal; order only through the causal mask",
@@ -296,9 +356,10 @@ register_pe(PESpec("learned", "embedding", "x_i += E[i], E ∈ R^{N×d} learned;
                    "Gehring et al. 2017; Radford et al. 2018", LearnedEmbedding,
                    lambda ctx, o: LearnedEmbedding(ctx.d_model, o["max_positions"]), E.learned_table_lookup,
                    {"max_positions": Option(1024, minimum=1)}))
-register_pe(PESpec("sinusoidal", "embedding", "x_i += [sin(i·w_k), cos(i·w_k)], w_k = 10000^(−2k/d)",
-                   "Vaswani et al. 2017", TableEmbedding, _table(E.sinusoidal_table), E.sinusoidal_table,
-                   {"base": BASE, "layout": LAYOUT}))
+register_pe(PESpec("sinusoidal", "embedding", "x_i += s·[sin(i·w_k), cos(i·w_k)], w_k = 10000^(−2k/d), s: scale",
+                   "Vaswani et al. 2017", TableEmbedding,
+                   _table(E.sinusoidal_table, lambda o: np.arange(64)),  # every row has norm sqrt(d/2)
+                   E.sinusoidal_table, {"base": BASE, "layout": LAYOUT, "scale": SCALE}))
 register_pe(PESpec("t5", "bias", "logit[h,i,j] += b_h[bucket(j − i)]; exact below n/2, log-spaced to max_distance",
                    "Raffel et al. 2020", T5Bias,
                    lambda ctx, o: T5Bias(ctx.n_head, bidirectional=ctx.symmetric, **o), E.t5_bias,
@@ -321,14 +382,16 @@ register_pe(PESpec("fire", "bias", "logit[h,i,j] += f_h(ψ(i − j)/ψ(max(L, i)
                    {"hidden": MLP_WIDTH, "c": Option(1.0, minimum=0, above=True),
                     "L": Option(1.0, minimum=0, above=True)}))
 register_pe(PESpec("wavelet", "embedding",
-                   "x_i += [2^(j/2)·ψ(2^j·i/N − k)]_(j,k), ψ = db4 wavelet [reconstruction]", "Li 2025",
-                   TableEmbedding, _table(E.wavelet_table), E.wavelet_table,
+                   "x_i += s·[2^(j/2)·ψ(2^j·i/N − k)]_(j,k), ψ = db4 wavelet, s: scale [reconstruction]",
+                   "Li 2025",
+                   TableEmbedding, _table(E.wavelet_table, _design_range), E.wavelet_table,
                    {"n_max": Option(64, minimum=1), "wavelet": Option("db4"),
-                    "normalize": Option("none", choices=("none", "unit"))}))
-register_pe(PESpec("legendre", "embedding", "x_i += [P_k(2i/N − 1)]_k, Legendre polynomials [reconstruction]",
-                   "Li 2025", TableEmbedding, _table(E.legendre_table), E.legendre_table,
+                    "normalize": Option("none", choices=("none", "unit")), "scale": SCALE}))
+register_pe(PESpec("legendre", "embedding",
+                   "x_i += s·[P_k(2i/N − 1)]_k, Legendre polynomials, s: scale [reconstruction]",
+                   "Li 2025", TableEmbedding, _table(E.legendre_table, _design_range), E.legendre_table,
                    {"n_max": Option(64, minimum=1), "beyond": Option("clamp", choices=("clamp", "extend")),
-                    "orthonormal": Option(False)}))
+                    "orthonormal": Option(False), "scale": SCALE}))
 register_pe(PESpec("lbpe", "bias",
                    "logit[h,i,j] += MLP_h(i − j, (i − j)/n, i − j − n, log(1 + |i − j|)) [reconstruction]",
                    "Chen, Liang, Lin 2025", LBPE, lambda ctx, o: LBPE(ctx.n_head, **o), E.lbpe_features,

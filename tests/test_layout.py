@@ -97,8 +97,8 @@ RECORD = Path(__file__).parent / "data" / "li2025_smoke_before_layout_move.json"
 
 
 def test_config_hashes_and_results_survive_the_layout_move():
-    """Two runs of `pelg repro li2025 --profile smoke`, recorded before the move, re-derived now: the same
-    config hashes, and the same metrics up to floating-point noise (tolerance: CPUs differ)."""
+    """Runs of `pelg repro li2025 --profile smoke`, recorded before the move, re-derived now: the same config
+    hashes for all, and for two of them the same metrics up to floating-point noise (CPUs differ)."""
     from empirics.engine.confighash import config_hash
     from empirics.repro.common import load_protocol
     from empirics.repro.li2025 import build_configs
@@ -110,7 +110,10 @@ def test_config_hashes_and_results_survive_the_layout_move():
     assert {tuple(r["key"]) for r in record["runs"]} == set(configs)
     for run in record["runs"]:
         assert config_hash(configs[tuple(run["key"])]) == run["config_hash"], run["key"]
-    for run in (record["runs"][0], record["runs"][-1]):
+    # Re-derive runs whose PE no later issue changed on purpose (issue 10 rescaled the fixed tables of the
+    # sinusoidal, wavelet and Legendre PEs, which changes their results but not their config hashes).
+    unchanged = [r for r in record["runs"] if r["key"][1] in ("alibi", "rope", "nope", "learned")]
+    for run in (unchanged[0], unchanged[-1]):
         result = train(TrainConfig.from_dict(configs[tuple(run["key"])]), progress=False)
         for bucket, m in run["metrics"].items():
             assert result["metrics"][bucket]["metric"] == pytest.approx(m["metric"], rel=1e-3), (run["key"], bucket)

@@ -75,12 +75,12 @@ def pe_rows(model: Transformer, positions) -> np.ndarray:
     base, o = _check_supported(model)
     p = np.asarray(positions)
     d = model.cfg.d_model
-    if base == "sinusoidal":
-        return E.sinusoidal_table(p, d, base=o["base"], layout=o["layout"])
+    if base == "sinusoidal":  # fixed tables times the module's one constant `scale` (positional.table_scale)
+        return model.pe.scale * E.sinusoidal_table(p, d, base=o["base"], layout=o["layout"])
     if base == "wavelet":
-        return E.wavelet_table(p, d, o["n_max"], wavelet=o["wavelet"], normalize=o["normalize"])
+        return model.pe.scale * E.wavelet_table(p, d, o["n_max"], wavelet=o["wavelet"], normalize=o["normalize"])
     if base == "legendre":
-        return E.legendre_table(p, d, o["n_max"], beyond=o["beyond"], orthonormal=o["orthonormal"])
+        return model.pe.scale * E.legendre_table(p, d, o["n_max"], beyond=o["beyond"], orthonormal=o["orthonormal"])
     if base == "learned":
         return E.learned_table_lookup(as_numpy(model.pe.weight), p)
     return np.zeros((p.size, d))

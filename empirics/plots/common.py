@@ -9,12 +9,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from empirics.errors import PelgError  # noqa: E402
 from empirics.fileio import atomic_write  # noqa: E402
 
 
+FORMATS = ("png", "pdf", "svg")
+
+
 def save_figure(fig, path: Path) -> None:
+    """Write `fig` in the format its suffix names (.png, .pdf or .svg)."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    if fmt not in FORMATS:
+        plt.close(fig)
+        raise PelgError(f"unknown figure format {fmt!r} of {str(path)!r}; valid: {', '.join(FORMATS)}")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
+    fig.savefig(buf, format=fmt, dpi=130, bbox_inches="tight")
     plt.close(fig)
     atomic_write(Path(path), lambda f: f.write(buf.getvalue()))
 
@@ -24,13 +33,20 @@ def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]],
                           baseline_label: str = "", paper_points: dict[str, tuple[int, float]] | None = None,
                           train_length: int | None = None, yscale: str = "log") -> None:
     """One panel per setting; in each, one line per PE through the seed means, with every seed drawn as
-    a faint dot: panels[setting][pe] = (lengths, means, per-length lists of seed values). Log-scale y
-    unless `yscale` says otherwise;
+    a faint dot: panels[setting][pe] = (lengths, means, per-length lists of seed values), optionally
+    followed by (lower, upper) interval bounds per length, drawn as error bars. A mean of None (an
+    undecided cell) leaves a gap. Log-scale y unless `yscale` says otherwise;
     optional dashed baseline, and the paper's published points as stars in the PE's colour."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.6, 4), sharey=True, squeeze=False)
     for ax, (setting, lines) in zip(axes[0], panels.items()):
-        for pe, (xs, mean, seeds) in lines.items():
-            (line,) = ax.plot(xs, mean, marker="o", label=pe)
+        for pe, (xs, mean, seeds, *bounds) in lines.items():
+            ys = [float("nan") if m is None else m for m in mean]
+            (line,) = ax.plot(xs, ys, marker="o", label=pe)
+            if bounds:
+                lo, hi = bounds
+                err = [[0 if m is None else max(m - a, 0) for m, a in zip(mean, lo)],
+                       [0 if m is None else max(b - m, 0) for m, b in zip(mean, hi)]]
+                ax.errorbar(xs, ys, yerr=err, fmt="none", ecolor=line.get_color(), capsize=3, lw=1)
             for x, values in zip(xs, seeds):
                 ax.plot([x] * len(values), values, ".", color=line.get_color(), alpha=0.35, ms=5)
             if pe in (paper_points or {}):

@@ -1,4 +1,8 @@
-"""Figure for Huang et al. 2025's communication-complexity argument: figures/huang2025_comm_rank.png.
+"""Figures for Huang et al. 2025: the communication-complexity argument (figures/huang2025_comm_rank.png) and
+the trained models' exact match per bin (`accuracy_by_bin`, figures/huang2025_accuracy_by_bin.png, drawn by
+`pelg repro huang2025`).
+
+Communication complexity:
 
 log2 of the exact rank (over Q) of the communication matrix, split in the middle, against the number n
 of tokens split between the parties (`theory.huang2025.commcomplexity`).
@@ -36,6 +40,52 @@ RIGHT = [
     ("copy_unique_V3", "induction-head program, V = 3", "C2", "D", "--"),
 ]
 SIZES = {"copy_unique_V3": range(1, 7), "copy_repeat_V3": range(1, 7)}
+PE_COLORS = {"learned": "C0", "nope": "C1", "rope": "C2", "rope+sh": "C3"}
+
+
+def accuracy_by_bin(panels: dict, path: Path, *, threshold: float, title: str, columns: int = 4) -> None:
+    """A grid with one panel per task: panels[task] = {"bins": [bin labels], "lines": {pe: {"label", "mean",
+    "lo", "hi", "seeds", "paper"}}}, per bin the mean over the fit seeds (None: undecided, no line drawn;
+    the label says so), its 95% interval bounds as error bars (None: fewer than 2 seeds), the fit seeds'
+    values as dots and the paper's accuracies (fractions, or None) as stars. x is the bin's index
+    (0 = in distribution); the dashed line is the observed-verdict threshold."""
+    columns = max(1, min(columns, len(panels)))
+    rows = max(1, math.ceil(len(panels) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), sharey=True, squeeze=False)
+    for ax, (task, panel) in zip(axes.flat, panels.items()):
+        xs = list(range(len(panel["bins"])))
+        for i, (pe, line) in enumerate(panel["lines"].items()):
+            color = PE_COLORS.get(pe, f"C{4 + i}")
+            shift = (i - (len(panel["lines"]) - 1) / 2) * 0.06   # keep error bars of different PEs apart
+            x = [v + shift for v in xs]
+            mean = line["mean"]
+            if any(m is not None for m in mean):
+                ys = [float("nan") if m is None else m for m in mean]
+                ax.plot(x, ys, marker="o", color=color, label=line["label"], lw=1.5)
+                err = [[0 if m is None or lo is None else max(m - max(lo, 0.0), 0) for m, lo in zip(mean, line["lo"])],
+                       [0 if m is None or hi is None else max(min(hi, 1.0) - m, 0) for m, hi in zip(mean, line["hi"])]]
+                ax.errorbar(x, ys, yerr=err, fmt="none", ecolor=color, capsize=3, lw=1)
+            else:
+                ax.plot([], [], color=color, ls=":", label=line["label"])
+            for xv, values in zip(x, line["seeds"]):
+                ax.plot([xv] * len(values), values, ".", color=color, alpha=0.35, ms=5)
+            if line.get("paper"):
+                ax.plot(xs[: len(line["paper"])], line["paper"][: len(xs)], marker="*", ms=9, ls="none",
+                        color=color, mec="k", mew=0.5)
+        ax.axhline(threshold, color="grey", ls="--", lw=0.8)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(panel["bins"], fontsize=7)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title(task, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="lower left")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("exact match")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 def _comm_rank(path: Path) -> dict:

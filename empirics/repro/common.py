@@ -63,6 +63,27 @@ def run_many(configs: list[dict], workers: int, device: str = "auto", log=print)
     return results
 
 
+def run_rows(keys, results, fits: list[dict]) -> list[dict]:
+    """One row per run for the recorded results (empirics/repro/results/): its key and seed, config hash,
+    metric per bucket, in-distribution score and fit flag (`fits`: empirics.analysis.fit.fit_record per
+    run), loss-curve summary, wall time, device, torch version and git commit."""
+    from empirics.engine.confighash import config_hash
+    from empirics.engine.store import git_commit
+
+    commit = git_commit()
+    return [{"key": list(k), "seed": r["config"]["seed"], "config_hash": config_hash(r["config"]),
+             "metrics": {b: m["metric"] for b, m in r["metrics"].items()},
+             "in_distribution": f["in_distribution"], "fit": f["fit"], "train_loss": r["train_loss"],
+             "train_seconds": r["train_seconds"], "device": r["device"], "torch": r["env"]["torch"],
+             "git_commit": commit} for k, r, f in zip(keys, results, fits)]
+
+
+def fit_rate(fits: list[dict]) -> dict:
+    """{"fit": j, "runs": n, "rate": j / n} over runs."""
+    j = sum(bool(f["fit"]) for f in fits)
+    return {"fit": j, "runs": len(fits), "rate": j / len(fits) if fits else 0.0}
+
+
 def mean_std(values) -> tuple[float, float]:
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0

@@ -10,13 +10,17 @@ registers the protocol for sweep specs (`protocol = "li2025"`).
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from empirics.analysis.fit import bar_from_protocol, fit_record
 from empirics.engine.protocols import register_protocol
-from empirics.evidence.li2025_published import PAPER_PES, PUBLISHED_MSE_AT_200
+from empirics.evidence.li2025_table5 import (MIN_FIT_SEEDS, PAPER_PES, PUBLISHED_MSE_AT_200, cell_text, decide,
+                                             summarize)
 from empirics.plots.common import plot_metric_vs_length
 from empirics.tasks.running_sum import zero_predictor_mse
-from .common import PROFILES, check_publishable, load_protocol, markdown_table, mean_std, run_many, save_outputs
+from .common import (PROFILES, check_publishable, fit_rate, load_protocol, markdown_table, run_many, run_rows,
+                     save_outputs)
 
 PAPER = "li2025"
 FIGURE = "li2025_mse_vs_length.png"
@@ -46,63 +50,67 @@ def sweep_configs(profile: str) -> list[dict]:
 register_protocol(PAPER, sweep_configs, PROFILES)
 
 
-def summarize(p: dict, keys, results) -> dict:
-    """{mask: {pe: {length: {"mean", "std", "values", "train_loss"}}}}."""
-    summary: dict = {}
-    for (mask, pe, seed), res in zip(keys, results):
-        for n in p["test_lengths"]:
-            cell = summary.setdefault(mask, {}).setdefault(pe, {}).setdefault(str(n), {"values": []})
-            cell["values"].append(res["metrics"][str(n)]["metric"])
-    for mask in summary.values():
-        for cells in mask.values():
-            for cell in cells.values():
-                cell["mean"], cell["std"] = mean_std(cell["values"])
-    return summary
+def fits(p: dict, results: list[dict]) -> list[dict]:
+    """Each run's fit gate: in-distribution MSE (at the training length, held-out examples) against the
+    exact zero predictor's on the same examples (`empirics.analysis.fit`)."""
+    bar = bar_from_protocol("regression", p)
+    return [fit_record(r, bar) for r in results]
 
 
-def ranking_verdicts(p: dict, summary: dict) -> list[str]:
-    """Plain statements of whether the published ranking reproduces, per mask setting."""
-    lines, longest = [], str(max(p["test_lengths"]))
-    for mask, by_pe in summary.items():
-        four = {pe: by_pe[pe][longest]["mean"] for pe in PAPER_PES if pe in by_pe}
-        if {"wavelet", "sinusoidal"} <= set(four):
-            best = min(four, key=four.get)
-            w, s = four["wavelet"], four["sinusoidal"]
-            lines.append(
-                f"- **{mask} encoder, N = {longest}**: among the paper's four PEs the lowest MSE is "
-                f"**{best}** ({four[best]:.4g}); wavelet {'IS' if best == 'wavelet' else 'is NOT'} the best "
-                f"(paper: wavelet best). Wavelet vs sinusoidal: {w:.4g} vs {s:.4g} -> "
-                f"{'wavelet < sinusoidal, as published' if w < s else 'wavelet >= sinusoidal, the published order does NOT reproduce'}"
-                f" (paper: 0.0108 vs 0.0423).")
+def verdict_lines(p: dict, decision: dict) -> list[str]:
+    """Plain statements of what the decided cells say about the published ranking, per mask setting."""
+    n, lines = decision["length"], []
+    for mask, d in decision["masks"].items():
+        lines.append(f"- **{mask} encoder, N = {n}**: \"wavelet is the lowest of the four\": **{d['lowest']}**"
+                     f"{_undecided_text(d['lowest_evidence'])}; \"wavelet below sinusoidal\" (paper "
+                     f"{PUBLISHED_MSE_AT_200['wavelet']} vs {PUBLISHED_MSE_AT_200['sinusoidal']}): **{d['below']}**"
+                     f"{_undecided_text(d['below_evidence'])}.")
+    lines.append(f"- Overall (both settings): **{decision['verdict']}**. Orderings are decided only from cells "
+                 f"whose seeds fit, and only where the 95% intervals separate.")
     return lines
 
 
-def render_markdown(p: dict, summary: dict) -> str:
+def _undecided_text(evidence: dict) -> str:
+    names = evidence.get("undecided") or []
+    return f" ({', '.join(names)} undecided: too few seeds fit)" if names else ""
+
+
+def render_markdown(p: dict, summary: dict, decision: dict, rate: dict) -> str:
     lengths = [str(n) for n in p["test_lengths"]]
+    bar = bar_from_protocol("regression", p)
     parts = [f"Profile `{p['profile']}`: {len(p['seeds'])} seed(s), {p['train']['steps']} steps, batch "
-             f"{p['train']['batch_size']}, {p['eval_samples']} test sequences per length; MSE mean ± std "
-             f"over seeds (train length {p['train_length']})."]
+             f"{p['train']['batch_size']}, {p['eval_samples']} test sequences per length (train length "
+             f"{p['train_length']}). Fit gate: {bar.text()}; {rate['fit']} of {rate['runs']} runs fit "
+             f"({100 * rate['rate']:.0f}%). A cell is the mean MSE over its fit seeds with a 95% t-interval, "
+             f"or `undecided (j of n fit)` when fewer than {p.get('fit', {}).get('min_seeds', MIN_FIT_SEEDS)} "
+             f"seeds fit."]
     zero = {n: zero_predictor_mse(int(n), "mean" if p["task"] == "running_mean" else "sum") for n in lengths}
     for mask, by_pe in summary.items():
         rows = []
         for pe in p["pes"]:
-            cells = [f"{by_pe[pe][n]['mean']:.4g} ± {by_pe[pe][n]['std']:.2g}" for n in lengths]
             paper = PUBLISHED_MSE_AT_200.get(pe)
-            rows.append([pe + ("" if pe in PAPER_PES else " (extra)"), *cells, f"{paper:g}" if paper else "—"])
+            rows.append([pe + ("" if pe in PAPER_PES else " (extra)"), *[cell_text(by_pe[pe][n]) for n in lengths],
+                         f"{paper:g}" if paper else "—"])
         rows.append(["zero predictor (exact)", *[f"{zero[n]:.4g}" for n in lengths], "—"])
         parts.append(f"\n**{mask} encoder**\n\n" + markdown_table(
             ["PE", *[f"MSE @ N={n}" for n in lengths], "paper @ N=200"], rows))
-    parts.append("\n" + "\n".join(ranking_verdicts(p, summary)))
+    parts.append("\n" + "\n".join(verdict_lines(p, decision)))
     return "\n".join(parts)
 
 
 def render_figure(p: dict, summary: dict, path: Path) -> None:
+    """Mean over fit seeds with its 95% interval per decided cell; every seed as a dot (undecided cells
+    leave a gap in the line, their seeds still drawn)."""
     lengths = list(p["test_lengths"])
-    panels = {mask: {pe: (lengths, [by_pe[pe][str(n)]["mean"] for n in lengths],
-                          [by_pe[pe][str(n)]["values"] for n in lengths]) for pe in p["pes"]}
-              for mask, by_pe in summary.items()}
+
+    def series(cells):
+        iv = [cells[str(n)]["interval"] for n in lengths]
+        return (lengths, [i["mean"] if i else None for i in iv], [cells[str(n)]["values"] for n in lengths],
+                [i["lo"] if i else None for i in iv], [i["hi"] if i else None for i in iv])
+
+    panels = {mask: {pe: series(by_pe[pe]) for pe in p["pes"]} for mask, by_pe in summary.items()}
     reduction = "mean" if p["task"] == "running_mean" else "sum"
-    plot_metric_vs_length(panels, path, ylabel="MSE", title="Li 2025 running mean",
+    plot_metric_vs_length(panels, path, ylabel="MSE (mean of fit seeds, 95% CI)", title="Li 2025 running mean",
                           baseline=(lengths, [zero_predictor_mse(n, reduction) for n in lengths]),
                           baseline_label="zero predictor", train_length=p["train_length"],
                           paper_points={pe: (200, v) for pe, v in PUBLISHED_MSE_AT_200.items()})
@@ -117,12 +125,18 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
         check_publishable("li2025-table")
     keys, configs = zip(*build_configs(p))
     log(f"li2025 {profile}: {len(configs)} runs -> {out_dir}")
+    start = time.time()
     results = run_many(list(configs), workers or p.get("workers", 1), device=device, log=log)
-    summary = summarize(p, keys, results)
-    table = render_markdown(p, summary)
-    # the quick profile's summary is the recorded evidence of ledger entry li2025.experiment.table5
-    save_outputs(out_dir, keys, results, {"protocol": p, "summary": summary}, table,
-                 lambda path: render_figure(p, summary, path), FIGURE, publish=publish,
-                 block="li2025-table", record_name="li2025_quick.json" if profile == "quick" else None)
+    run_fits = fits(p, results)
+    rows = run_rows(keys, results, run_fits)
+    summary = summarize(p, rows)
+    decision = decide(p, summary)
+    rate = fit_rate(run_fits)
+    table = render_markdown(p, summary, decision, rate)
+    record = {"protocol": p, "runs": rows, "summary": summary, "decision": decision, "fit_rate": rate,
+              "wall_seconds": round(time.time() - start, 1)}
+    # the quick profile's record is the evidence of ledger entry li2025.experiment.table5
+    save_outputs(out_dir, keys, results, record, table, lambda path: render_figure(p, summary, path), FIGURE,
+                 publish=publish, block="li2025-table", record_name="li2025_quick.json" if profile == "quick" else None)
     log(table)
-    return {"summary": summary, "table": table, "out_dir": str(out_dir)}
+    return {"summary": summary, "decision": decision, "table": table, "out_dir": str(out_dir)}

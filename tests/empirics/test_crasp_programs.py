@@ -15,6 +15,7 @@ from empirics.tasks import TASKS, get_task
 from empirics.tasks.base import Example
 from theory.huang2025.interpreter import next_sets
 from theory.huang2025.language_programs import dyck, tomita4
+from theory.huang2025.near_misses import NEAR_MISSES
 from theory.huang2025.predictions import PES, predictions
 from theory.huang2025.references import LANGUAGES, reference_sets, reference_target
 from theory.huang2025.task_table import ENTRIES, build, fragments
@@ -179,6 +180,25 @@ def test_wrong_programs_are_caught():
         (s, t) for s, t in _oracle_pairs(interleave, srcs)])["mismatches"] > 0
 
 
+@pytest.mark.parametrize("task_name", sorted(NEAR_MISSES))
+def test_near_misses_are_wrong_against_the_oracle(task_name):
+    """The near misses that the ledger's falsification cases claim compute a negative task are wrong
+    against the empirics oracle too (not only against the theory-side reference), and well-formed C-RASP
+    [periodic, local] programs (so the variant is a claim of expressibility, rejected by a counterexample)."""
+    from theory.huang2025.checker import check
+    program = NEAR_MISSES[task_name]()
+    assert check(program).huang_class
+    task = get_task(task_name)
+    if task.kind == "sets":
+        res = verify_sets(program, _oracle_pairs(task, [list(t) for n in range(9)
+                                                        for t in itertools.product(task.symbols, repeat=n)]))
+    else:
+        res = verify_tokens(program, _oracle_pairs(task, [list(t) for n in range(1, 9)
+                                                          for t in itertools.product("ab" if "repeat" in task_name
+                                                                                     else "01", repeat=n)]))
+    assert res["mismatches"] > 0 and res["strings"] > 200
+
+
 # ----------------------------------------------------------------------------------------------------
 # theory-side references = empirics oracles (the ledger uses the references)
 # ----------------------------------------------------------------------------------------------------
@@ -209,7 +229,7 @@ def test_language_references_match_the_oracle(entry):
 # ----------------------------------------------------------------------------------------------------
 
 def test_predictions_match_the_paper_labels():
-    recs = predictions()
+    recs = predictions(source="paper")   # the default differs at copy unique / NoPE (see the last test)
     assert {(r["task"], r["pe"]) for r in recs} == {(t, pe) for t in ROW_TO_TASK.values() for pe in PES}
     assert set(ROW_TO_TASK) == set(PAPER_PRED)
     by = {(r["task"], r["pe"]): r for r in recs}
@@ -281,14 +301,24 @@ def test_hinted_copy_needs_the_hint():
     assert verify_tokens(q, pairs)["mismatches"] > 0
 
 
-def test_the_disagreement_is_flagged_and_the_pelg_source_follows_the_programs():
-    paper = {(r["task"], r["pe"]): r for r in predictions()}
-    flagged = [k for k, r in paper.items() if r.get("pelg_program_contradicts_label")]
-    assert flagged == [("h25.copy_unique", "nope")]
-    assert paper[("h25.copy_unique", "nope")]["pelg_alternative"] == "copy_unique_nope"
-    pelg = {(r["task"], r["pe"]): r for r in predictions(source="pelg")}
-    assert pelg[("h25.copy_unique", "nope")]["prediction"] == "generalizes"
-    changed = [k for k in paper if paper[k]["prediction"] != pelg[k]["prediction"]]   # ipe/sh: same pool
+def test_the_disagreement_is_flagged_and_the_default_follows_the_programs():
+    """The default (source="pelg", what `pelg predict` and the ledger use) applies the paper's rule to every
+    verified program: copy unique / NoPE generalizes, against the paper's label, and says so; the paper
+    source keeps the label and flags the alternative."""
+    paper = {(r["task"], r["pe"]): r for r in predictions(source="paper")}
+    default = {(r["task"], r["pe"]): r for r in predictions()}
+    assert default == {(r["task"], r["pe"]): r for r in predictions(source="pelg")}
+    for recs in (paper, default):
+        flagged = [k for k, r in recs.items() if r.get("pelg_program_contradicts_label")]
+        assert flagged == [("h25.copy_unique", "nope")]
+        assert recs[("h25.copy_unique", "nope")]["pelg_alternative"] == "copy_unique_nope"
+    assert paper[("h25.copy_unique", "nope")]["prediction"] == "fails"
+    cu = default[("h25.copy_unique", "nope")]
+    assert cu["prediction"] == "generalizes" and cu["program"] == "copy_unique_nope"
+    assert cu["paper_label"] == "no" and cu["agrees_with_paper"] is False and "label is 'no'" in cu["reason"]
+    changed = [k for k in paper if paper[k]["prediction"] != default[k]["prediction"]]   # ipe/sh: same pool
     assert changed == [("h25.copy_unique", "nope")]
+    disagree = [k for k, r in default.items() if r.get("agrees_with_paper") is False]
+    assert disagree == [("h25.copy_unique", "nope")]
     with pytest.raises(ValueError):
         predictions(source="nonsense")

@@ -42,14 +42,14 @@ def test_sinusoidal_module_equals_theory(layout, base):
     out = pe.embed(pos)
     assert out.shape == (3, 20, 16)
     for b in range(3):
-        assert_close(out[b], E.sinusoidal_table(pos[b].numpy(), 16, base=base, layout=layout))
+        assert_close(out[b], pe.scale * E.sinusoidal_table(pos[b].numpy(), 16, base=base, layout=layout))
 
 
 def test_sinusoidal_layouts_differ():
     """Guards the layout test above: the two layouts are genuinely different tables."""
     pos = torch.arange(1, 6)[None]
-    half = build_pe("sinusoidal", 8, 1, True, {"layout": "half"}).embed(pos)
-    inter = build_pe("sinusoidal", 8, 1, True, {"layout": "interleaved"}).embed(pos)
+    half = build_pe("sinusoidal", 8, 1, True, {"layout": "half", "scale": "none"}).embed(pos)
+    inter = build_pe("sinusoidal", 8, 1, True, {"layout": "interleaved", "scale": "none"}).embed(pos)
     assert (half - inter).abs().max() > 0.1
 
 
@@ -62,7 +62,7 @@ def test_wavelet_module_equals_theory(options):
     for b in range(2):
         expected = E.wavelet_table(pos[b].numpy(), 24, options["n_max"], **kw)
         assert np.abs(expected).max() > 0.1  # non-trivial rows
-        assert_close(out[b], expected)
+        assert_close(out[b], pe.scale * expected)
 
 
 @pytest.mark.parametrize("beyond", ["clamp", "extend"])
@@ -75,7 +75,7 @@ def test_legendre_module_equals_theory(beyond, orthonormal):
     for b in range(2):
         expected = E.legendre_table(pos[b].numpy(), 8, 32, beyond=beyond, orthonormal=orthonormal)
         # "extend" grows like x^7 beyond n_max: relative tolerance for float32
-        assert_close(out[b], expected, atol=ATOL, rtol=1e-6)
+        assert_close(out[b], pe.scale * expected, atol=ATOL, rtol=1e-6)
 
 
 def test_learned_module_equals_theory_lookup():

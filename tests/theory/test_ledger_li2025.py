@@ -20,7 +20,7 @@ EXPECTED = {
     "li2025.decay.difference_norm": "fails",
     "li2025.decay.vanishing": "holds with correction",
     "li2025.legendre.saturation": "holds with correction",
-    "li2025.learned.extrapolation": "holds",
+    "li2025.learned.extrapolation": "holds with correction",
     "li2025.universal_approximation": "holds",
 }
 
@@ -62,13 +62,45 @@ def test_key_numbers(records):
     assert recs["li2025.universal_approximation"]["evidence"]["polynomial_gap_at_n_plus_1"] == 40320
 
 
-def test_gradient_demo_rows_beyond_training_never_move():
-    demo = L.learned_table_gradient_demo(n_max=8, d=4, steps=50)
-    assert demo["max_row_change_beyond_n_max"] == 0.0
-    assert demo["max_row_change_train_rows"] > 0.0  # negative control: the training rows do move
+def test_learned_fit_rows_beyond_training_get_no_gradient_and_never_move():
+    fit = L.learned_pe_fit("position", n_max=4, d=3, alloc_factor=3, steps=40)
+    assert fit["max_grad_rows_beyond_n_max_at_init"] == 0.0 and fit["max_row_change_beyond_n_max"] == 0.0
+    # negative control: the training rows do get gradient and move
+    assert fit["min_grad_rows_below_n_max_at_init"] > 0.0 and fit["max_row_change_train_rows"] > 0.0
+
+
+def test_learned_fit_gradient_is_the_gradient_of_the_loss():
+    """The complex-step gradient moves the loss down: a fit with more steps has a lower train MSE."""
+    short = L.learned_pe_fit("content", n_max=4, d=3, alloc_factor=2, steps=2)
+    long = L.learned_pe_fit("content", n_max=4, d=3, alloc_factor=2, steps=60)
+    assert long["train_mse"] < 0.01 * short["train_mse"]
+
+
+def test_learned_fit_penalty_couples_the_rows_beyond():
+    fit = L.learned_pe_fit("position", n_max=4, d=3, alloc_factor=3, steps=20, smoothness=0.1)
+    assert fit["max_grad_rows_beyond_n_max_at_init"] > 0.0 and fit["max_row_change_beyond_n_max"] > 0.0
+
+
+def test_learned_fit_content_pathway_predicts_beyond_n_max(records):
+    recs, _ = records
+    e = recs["li2025.learned.extrapolation"]["evidence"]
+    pos = e["fit_position_target"]
+    assert pos["test_mse_beyond_n_max"] >= 0.5 * pos["zero_predictor_mse_beyond_n_max"]
+    assert e["content_mse_beyond_over_zero_predictor"] < 0.1
 
 
 def test_counterexample_models_differ_only_beyond_n():
     c = L.extrapolation_counterexample(n=5, n_samples=200)
     assert c["max_abs_diff_models_lengths_le_n"] == 0.0 and c["mean_abs_diff_models_length_n_plus_1"] > 0.1
     assert c["polynomials_agree_on_1_to_n"] and c["polynomial_gap_at_n_plus_1"] == 120
+    broken = L.extrapolation_counterexample(n=5, n_samples=200, differ_row=2)
+    assert broken["max_abs_diff_models_lengths_le_n"] > 0.1  # negative control
+
+
+def test_saturation_and_vanishing_helpers_agree_with_decay():
+    from theory.li2025 import decay
+    assert L._saturation("legendre_clamp", "legendre_extend", 8, 32) == decay.legendre_saturation(8, 32) | {
+        "saturating_pe": "legendre_clamp", "growing_pe": "legendre_extend"}
+    v, ref = L._vanishing("wavelet", 16, 50), decay.wavelet_vanishing_position(16, 50)
+    assert v["first_exact_zero_from"] == ref["first_exact_zero_from"]
+    assert v["distinct_rows_from_first_zero"] == ref["distinct_rows_beyond_cutoff"]

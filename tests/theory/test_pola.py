@@ -221,3 +221,31 @@ def test_bad_input_names_the_valid_choices(call, msg):
 def test_periodic_variants():
     assert lrc.lrc("periodic3", "stream", range(1, 9)) == 3
     assert np.isclose(lrc.prediction("prefix_sum", "periodic3")["min_norm_max_abs_error"]["16"], 0)
+
+
+def test_union_dictionaries():
+    """"lbpe:a+b" is the union of the named parts: the full list is lbpe itself, one part behaves as that
+    part, and bad part lists are rejected."""
+    full = "lbpe:" + "+".join(pola.LBPE_PARTS)
+    assert pola.union_parts("lbpe") == pola.union_parts(full) == pola.LBPE_PARTS
+    assert pola.phi(full, "seq2seq", 4) == pola.phi("lbpe", "seq2seq", 4)
+    for target in ("shift_k", "copy", "prefix_sum"):
+        one, part = lrc.prediction(target, "lbpe:rpe"), lrc.prediction(target, "rpe")
+        assert (one["prediction"], one["lrc_train"], one["target_lrc"]) == (part["prediction"], part["lrc_train"],
+                                                                            part["target_lrc"])
+    assert lrc.prediction("copy", "lbpe:ipe+sh")["prediction"] == "generalizes"
+    assert lrc.prediction("copy", "lbpe:rpe+sh")["prediction"] == "fails"      # redundant offsets spread theta*
+    for bad in ("lbpe:ape", "lbpe:rpe+rpe", "lbpe:"):
+        with pytest.raises(ValueError, match="union PE"):
+            pola.check_pe(bad)
+
+
+def test_no_expansion_check_fails_on_unmasked_maps():
+    """The definitional inclusion entry: the same check code on the maps without the causal mask (not
+    POLAs) returns 'fails', so the implementation is tested even though the claim cannot be false."""
+    from theory.chen2025 import ledger
+
+    v = ledger._no_expansion(masked=False)
+    assert v.verdict == "fails" and v.evidence["n_failures"] > 0
+    assert all("/" in f for f in v.evidence["failures"])
+

@@ -11,7 +11,7 @@ from typing import Iterable
 import numpy as np
 
 from theory.chen2025.lrc import representable
-from theory.chen2025.pola import LBPE_PARTS, boundary, check_pe, hinted, layout_length, periodic_delta
+from theory.chen2025.pola import boundary, check_pe, hinted, layout_length, periodic_delta, union_parts
 
 
 def _grid(layout: str, n: int):
@@ -35,7 +35,7 @@ def feature_coo(pe: str, layout: str, n: int, masked: bool = True):
     check_pe(pe)
     L, i, j, mask = _grid(layout, n)
     h = np.asarray(hinted(layout, n))
-    parts = LBPE_PARTS if pe == "lbpe" else (pe,)
+    parts = union_parts(pe) or (pe,)
     rows, cols, vals, offset = [], [], [], 0
     r = np.arange(L * L)
     for part in parts:

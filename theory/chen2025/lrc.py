@@ -34,8 +34,8 @@ from typing import Iterable
 
 from theory.chen2025.linalg import (MATCH_ATOL, IncrementalRank, RowBasis, apply, distinct_rows, max_abs_error,
                                     min_norm, rank, values_match)
-from theory.chen2025.pola import (LBPE_PARTS, PES, TARGETS, check_layout, check_pe, check_scale, check_target,
-                                  feature, pairs, phi, phi_stack, target_values)
+from theory.chen2025.pola import (PES, TARGETS, check_layout, check_pe, check_scale, check_target, feature, pairs,
+                                  phi, phi_stack, target_values, union_parts)
 
 N_TRAIN = 8                 # training scales S = {1..N_TRAIN}
 TEST_SCALES = (16, 32)      # 2N and 4N
@@ -77,8 +77,8 @@ def target_lrc(pe: str, target: str, scales: Iterable[int]) -> tuple[int | None,
     scales = list(scales)
     t = check_target(target)
     check_pe(pe)
-    if pe == "lbpe":
-        counts = [target_lrc(part, target, scales)[0] for part in LBPE_PARTS]
+    if union_parts(pe) is not None:
+        counts = [target_lrc(part, target, scales)[0] for part in union_parts(pe)]
         counts = [c for c in counts if c is not None]
         return (min(counts) if counts else None), False
     if pe == "nope":
@@ -192,8 +192,8 @@ def target_lrc_curve(pe: str, target: str, n_max: int = LRC_MAX_SCALE) -> list[i
     version of `target_lrc` (exact rationals at every n: it only compares coefficient values)."""
     check_pe(pe)
     t = check_target(target)
-    if pe == "lbpe":
-        curves = [target_lrc_curve(part, target, n_max) for part in LBPE_PARTS]
+    if union_parts(pe) is not None:
+        curves = [target_lrc_curve(part, target, n_max) for part in union_parts(pe)]
         return [min((c[k] for c in curves if c[k] is not None), default=None) for k in range(n_max)]
     out: list = []
     value: dict = {}

@@ -37,6 +37,8 @@ Feature maps phi_PE(i, j; n) (feature keys are tuples; `PES` lists the names)
 * ape+sh    1[(h(i), h(j))]               APE on hinted positions
 * lbpe      the union of rpe, nope, ipe, periodic and sh (the learner picks a combination). APE is
             left out: LBPE's features (theory.encodings.lbpe_features) are relational, never absolute.
+            "lbpe:<part>+<part>.." (e.g. "lbpe:rpe+sh") is the union of the named parts only (`union_parts`;
+            the ledger's LBPE entry uses it for its positive control and its false variant).
 
 Targets T = (T^(n))_n, causal position-only linear maps given by their coefficients t(i, j; n) on the
 layout's pairs (see `TARGETS`): shift by k, prefix sum, prefix mean, window sum, first token (stream);
@@ -133,10 +135,23 @@ def periodic_delta(pe: str) -> int | None:
     return delta
 
 
+def union_parts(pe: str) -> tuple[str, ...] | None:
+    """The parts of a union dictionary: LBPE_PARTS for "lbpe", the named parts for "lbpe:a+b+..", else None."""
+    if pe == "lbpe":
+        return LBPE_PARTS
+    if not pe.startswith("lbpe:"):
+        return None
+    parts = tuple(pe[len("lbpe:"):].split("+"))
+    bad = [p for p in parts if p not in LBPE_PARTS and periodic_delta(p) is None]
+    if not parts or bad or len(set(parts)) != len(parts):
+        raise ValueError(f"union PE {pe!r} needs distinct parts from {', '.join(LBPE_PARTS)} (or periodic<Delta>)")
+    return parts
+
+
 def check_pe(pe: str) -> str:
-    if pe in PES or periodic_delta(pe) is not None:
+    if pe in PES or periodic_delta(pe) is not None or (pe.startswith("lbpe:") and union_parts(pe)):
         return pe
-    raise ValueError(f"unknown POLA PE {pe!r}; valid: {', '.join(PES)} (or periodic<Delta>)")
+    raise ValueError(f"unknown POLA PE {pe!r}; valid: {', '.join(PES)} (or periodic<Delta>, lbpe:<part>+<part>..)")
 
 
 def feature(pe: str, layout: str, n: int, i: int, j: int) -> Row:
@@ -156,9 +171,10 @@ def feature(pe: str, layout: str, n: int, i: int, j: int) -> Row:
     if pe == "ape+sh":
         h = hinted(layout, n)
         return {("ape+sh", h[i], h[j]): one}
-    if pe == "lbpe":
+    parts = union_parts(pe)
+    if parts is not None:
         out: Row = {}
-        for part in LBPE_PARTS:
+        for part in parts:
             out.update(feature(part, layout, n, i, j))
         return out
     delta = periodic_delta(pe)

@@ -23,13 +23,21 @@ basis (`basis`): "paper negative" (the paper's label and reason; for a fragment 
 local] it follows from the APE label), "needs periodic" / "needs more relations" (every known program
 uses what the PE lacks) or "no program known" (pelg found none; a conjecture, not a proof).
 
-With `source="paper"` (the default) the APE and NoPE predictions reproduce the Pred column of
-huang2025.md, derived from the canonical programs (the paper-style constructions) and the stored
-negative labels. pelg also found a plain C-RASP program for copy with unique tokens (`copy_unique_nope`:
+Sources. The default, `source="pelg"`, applies the paper's rule to every program pelg has verified (in
+the per-task ledger entries, theory.huang2025.ledger, and against the empirics oracles in the tests):
+a program in the PE's fragment => "generalizes". It agrees with the ledger for every (task, PE)
+(tests/theory/test_crasp_ledger.py). For APE and NoPE it reproduces the Pred column of huang2025.md
+except at one cell: pelg found a plain C-RASP program for copy with unique tokens (`copy_unique_nope`:
 count the source tokens before the first occurrence of a, compare with the number of tokens copied so
-far); it is verified like every other program, so C-RASP expressibility alone predicts NoPE to
-generalize there, against the paper's label. That record carries `pelg_program_contradicts_label: True`
-and the alternative program; `predictions(source="pelg")` uses every verified program instead.
+far), so C-RASP expressibility predicts NoPE to generalize there, against the paper's label "no" (whose
+reason is that the paper's construction, an induction head, needs a local relation). The rule, not the
+label, is the paper's theory, and the same program already supports every PE whose fragment contains
+plain C-RASP (RPE, IPE, SH), so the NoPE record says "generalizes" and carries `paper_label: "no"`,
+`agrees_with_paper: False`, `pelg_program_contradicts_label: True` and the program; the ledger entry
+`huang2025.crasp.copy_unique` is "holds with correction" for the same reason. (The paper's own NoPE runs
+fail on copy unique: 100/18.0/0, so this cell is a miss of the theory as pelg applies it.)
+`source="paper"` uses only the canonical (paper-style) program for APE and NoPE and reproduces the Pred
+column exactly; its copy-unique NoPE record says "fails" and flags the alternative.
 """
 from __future__ import annotations
 
@@ -100,11 +108,12 @@ def _failure(e: TaskEntry, pe: str, names: list[str], frags: dict) -> tuple[str,
                                     "does not give (IPE: more than one; SH: a local one across the separator)")
 
 
-def predictions(source: str = "paper") -> list[dict]:
-    """One record per (task, pe) for pe in PES; see the module docstring. source="paper": APE / NoPE
-    from the canonical programs and the stored negatives (matches huang2025.md's Pred column);
-    source="pelg": every verified program counts (copy unique then generalizes under NoPE). RPE, IPE
-    and SH always use every verified program (they are our mappings, not the paper's labels)."""
+def predictions(source: str = "pelg") -> list[dict]:
+    """One record per (task, pe) for pe in PES; see the module docstring. source="pelg" (default): every
+    verified program counts, the ledger's rule (copy unique then generalizes under NoPE, against the
+    paper's label); source="paper": APE / NoPE from the canonical programs and the stored negatives
+    (matches huang2025.md's Pred column). RPE, IPE and SH always use every verified program (they are our
+    mappings, not the paper's labels)."""
     if source not in ("paper", "pelg"):
         raise ValueError(f"unknown source {source!r}; valid: 'paper', 'pelg'")
     records = []
@@ -130,13 +139,18 @@ def predictions(source: str = "paper") -> list[dict]:
                 label = e.paper[0 if pe == "ape" else 1]
                 rec["paper_label"] = label
                 rec["agrees_with_paper"] = (pred == "generalizes") == (label == "yes")
-                if pred == "fails" and alt_fits:
+                if label == "no" and (found or alt_fits):
+                    alt = found[0] if found else alt_fits[0]
                     rec["pelg_program_contradicts_label"] = True
-                    rec["pelg_alternative"] = alt_fits[0]
-                    rec["reason"] = (f"paper's label 'no' ({e.nope_reason}); BUT pelg's "
-                                     f"{_describe(alt_fits[0], frags[alt_fits[0]])} is verified "
-                                     f"({ledger_id(e.task)}), so C-RASP expressibility alone predicts "
-                                     f"'generalizes' (source='pelg')")
+                    rec["pelg_alternative"] = alt
+                    if found:
+                        rec["reason"] += (f"; the paper's label is 'no' ({e.nope_reason}), but the rule predicts "
+                                          f"'generalizes' from this program")
+                    else:
+                        rec["reason"] = (f"paper's label 'no' ({e.nope_reason}); BUT pelg's "
+                                         f"{_describe(alt, frags[alt])} is verified "
+                                         f"({ledger_id(e.task)}), so C-RASP expressibility alone predicts "
+                                         f"'generalizes' (the default, source='pelg')")
             else:
                 rec["mapping"] = _MAPPING[pe]
             records.append(rec)

@@ -43,8 +43,23 @@ def reference_target(task: str, source: list[str], **params) -> list[str]:
     raise KeyError(task)
 
 
+@lru_cache(maxsize=1 << 18)
+def _depth(s: str, n: int) -> int | None:
+    """The depth #a - #b of s if every prefix depth lies in [0, n], else None (memoized on the prefix,
+    so the legal-next sets of all prefixes of a string cost linear, not quadratic, time)."""
+    if not s:
+        return 0
+    d = _depth(s[:-1], n)
+    if d is None:
+        return None
+    d += 1 if s[-1] == "a" else -1
+    return d if 0 <= d <= n else None
+
+
 def _depths_ok(s: str, n: int) -> bool:
-    return all(0 <= d <= n for d in accumulate(1 if c == "a" else -1 for c in s))
+    if len(s) > 900:   # beyond the recursion limit of _depth: the direct scan
+        return all(0 <= d <= n for d in accumulate(1 if c == "a" else -1 for c in s))
+    return _depth(s, n) is not None
 
 
 def _t3_ok(s: str, complete: bool) -> bool:
@@ -147,6 +162,9 @@ def ledger_inputs(entry: TaskEntry, rng: np.random.Generator, *, exhaustive: int
         for n in lengths:
             srcs.append(list(rng.choice(list(LETTERS), size=max(1, int(n)))))
         srcs = [s for s in srcs if _unique_mode(s)]
+    elif task == "h25.parity":
+        srcs = list(all_strings("01", exhaustive, 1))
+        srcs += [list(rng.choice(["0", "1"], size=max(1, int(n)))) for n in lengths]
     elif task == "h25.copy_repeat":
         srcs = list(all_strings("ab", exhaustive))
         srcs += [list(rng.choice(["a", "b"], size=int(n))) for n in lengths]

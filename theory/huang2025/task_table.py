@@ -131,5 +131,14 @@ def fragments(task: str) -> dict[str, dict]:
     return out
 
 
+def program_fn(task: str, name: str) -> Callable[..., Program]:
+    """The function of an entry that builds the program called `name` (a program's name need not be its
+    function's: dyck(depth=2) is 'd2')."""
+    for program_name, fn in zip(fragments(task), BY_TASK[task].programs):
+        if program_name == name:
+            return fn
+    raise KeyError(f"{task} has no program {name!r}; valid: {', '.join(fragments(task))}")
+
+
 def ledger_id(task: str) -> str:
     return f"huang2025.crasp.{task.split('.', 1)[1]}"

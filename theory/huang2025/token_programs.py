@@ -111,13 +111,13 @@ def sort(n_symbols: int = 150) -> Program:
     return b.program()
 
 
-def copy_unique(n_symbols: int = 150) -> Program:
+def copy_unique(n_symbols: int = 150, symbols=None) -> Program:
     """The induction head (huang2025.md): prev_s(j) := #[j'<=j, j-j' in {1}] Q(s) >= 1 (a LOCAL relation);
     follows(s, a) := #[j<=i] (Q(a) & prev_s & (in_src | Q(<sep>))) >= 1, i.e. a follows s in the source
     (a = <sep>: s is the last source token). At <sep> the key is <bos>, at a target token s the key is s:
     NEXT(a) := OR_s (key_s & follows(s, a)); <eos> iff the key is followed by <sep>.
-    C-RASP[local], (V+1)^2 counts for V symbols."""
-    syms = _number_symbols(n_symbols)
+    C-RASP[local], (V+1)^2 counts for V symbols (`symbols` replaces the vocabulary 0..n_symbols-1)."""
+    syms = list(symbols) if symbols is not None else _number_symbols(n_symbols)
     b = Builder("copy_unique", [BOS, SEP, *syms], copy_unique.__doc__)
     seen_sep, in_src, in_tgt, k, n_src = _layout(b)
     scope = b.let("scope", in_src | Q(SEP))

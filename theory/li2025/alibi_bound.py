@@ -142,11 +142,16 @@ def value_diameter(values) -> float:
 
 
 def extrapolation_check(scores, values, distances, slope: float, d_train: float,
-                        rng: np.random.Generator | None = None, **fd) -> dict:
+                        rng: np.random.Generator | None = None, lipschitz_constant: float | None = None,
+                        **fd) -> dict:
     """Everything for one query: Delta = ||A(b_true) - A(b_clip)||, the Lipschitz bound
     L_A slope (d_max - d_train) with L_A by finite differences (and the rigorous diam version), the mass
     bound diam (m_hat(b_true) + m_hat(b_clip)), exact far masses and their s_max bounds, and the
-    truncation error ||A(b_true) - A_near|| with its bound diam m_hat(b_true)."""
+    truncation error ||A(b_true) - A_near|| with its bound diam m_hat(b_true).
+
+    `lipschitz_constant`: an L_A estimated elsewhere (e.g. on training-length inputs), used for
+    "lipschitz_bound" instead of the finite-difference estimate on the very segment the bound covers
+    (which is reported as "L_A_fd" either way): only then is the bound a prediction that can fail."""
     s, v = _arrays(scores, values)
     dist = np.asarray(distances, dtype=np.float64)
     b_true = alibi_key_bias(dist, slope)
@@ -163,7 +168,9 @@ def extrapolation_check(scores, values, distances, slope: float, d_train: float,
         "d_max": float(dist.max()), "excess": excess, "slope": float(slope),
         "delta": float(np.linalg.norm(A_true - A_clip)),
         "L_A_fd": L_fd, "L_A_rigorous": diam,
-        "lipschitz_bound": L_fd * slope * excess, "lipschitz_bound_rigorous": diam * slope * excess,
+        "L_A_used": L_fd if lipschitz_constant is None else float(lipschitz_constant),
+        "lipschitz_bound": (L_fd if lipschitz_constant is None else float(lipschitz_constant)) * slope * excess,
+        "lipschitz_bound_rigorous": diam * slope * excess,
         "far_mass_true": m_true, "far_mass_clip": m_clip,
         "far_mass_bound_true": mb_true, "far_mass_bound_clip": mb_clip,
         "mass_bound": diam * (mb_true + mb_clip),
