@@ -81,7 +81,9 @@ TOKEN_INIT_STD = 0.02  # init std of token rows (`Transformer._init`, GPT-2's) a
 def table_scale(fn: Callable[[np.ndarray], np.ndarray], d_model: int, scale, reference: np.ndarray) -> float:
     """The multiplier of a fixed table: "none" -> 1 (the theory table as is); a number -> that number;
     "token" -> the factor that gives the table's RMS row norm over the `reference` positions the token
-    embedding's expected row norm at init, TOKEN_INIT_STD * sqrt(d_model).
+    embedding's expected row norm at init, TOKEN_INIT_STD * sqrt(d_model) (reference: 0..floor(n_max) for
+    wavelet and Legendre, the range they are laid out on; any range for the sinusoidal, whose rows all
+    have norm sqrt(d/2)).
 
     Why "token" is the default: token and position vectors are summed before the first LayerNorm, so their
     ratio decides what the first layer sees. Vaswani et al. 2017 (section 3.4) keep the two at one scale
@@ -316,8 +318,7 @@ MLP_WIDTH = Option(32, minimum=1)
 
 
 class TableScale(Option):
-    """The `scale` option of the fixed tables: "token" (match the token embedding's scale; the default),
-    "none" (the theory table unscaled), or a positive number (an explicit multiplier)."""
+    """The fixed tables' `scale`: "token" (the default; see `table_scale`), "none" (1), or a number > 0."""
 
     def parse(self, owner: str, key: str, value):
         if isinstance(value, str) and value.strip().lower() in ("token", "none"):
@@ -358,7 +359,7 @@ register_pe(PESpec("learned", "embedding", "x_i += E[i], E ∈ R^{N×d} learned;
                    {"max_positions": Option(1024, minimum=1)}))
 register_pe(PESpec("sinusoidal", "embedding", "x_i += s·[sin(i·w_k), cos(i·w_k)], w_k = 10000^(−2k/d), s: scale",
                    "Vaswani et al. 2017", TableEmbedding,
-                   _table(E.sinusoidal_table, lambda o: np.arange(64)),  # every row has norm sqrt(d/2)
+                   _table(E.sinusoidal_table, lambda o: np.arange(64)),
                    E.sinusoidal_table, {"base": BASE, "layout": LAYOUT, "scale": SCALE}))
 register_pe(PESpec("t5", "bias", "logit[h,i,j] += b_h[bucket(j − i)]; exact below n/2, log-spaced to max_distance",
                    "Raffel et al. 2020", T5Bias,

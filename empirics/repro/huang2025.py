@@ -286,7 +286,8 @@ def _settings(p: dict) -> str:
              f"{m['n_head']} heads / d {m['d_model']}")
     per_task = []
     for task in p.get("tasks", []):
-        over = {**p.get("task_train", {}).get(task, {}), **p.get("task_model", {}).get(task, {})}
+        over = {**({"train_max": p["task_train_max"][task]} if task in p.get("task_train_max", {}) else {}),
+                **p.get("task_train", {}).get(task, {}), **p.get("task_model", {}).get(task, {})}
         if over:
             per_task.append(f"{task.split('.', 1)[1]}: " + ", ".join(f"{a} {b:g}" if isinstance(b, (int, float))
                                                                    else f"{a} {b}" for a, b in over.items()))
@@ -315,8 +316,8 @@ def render_markdown(p: dict, summary: dict, rate: dict | None = None, wall: floa
     bar = bar_from_protocol("tokens", p)
     head = (f"Profile `{p['profile']}`: {_settings(p)}; seeds {p['seeds']} tried in order until {k} fit; "
             f"{p['eval_samples']} test examples per bin"
-            + (f", training lengths up to {p['train_max']} (the paper: 50) with bins of the same width above"
-               if p.get("train_max") else "") + ". "
+            + (f", training lengths up to {p['train_max']} unless a task says otherwise (the paper: 50), with bins "
+               f"of the same width above" if p.get("train_max") else "") + ". "
             + f"Fit gate: {bar.text()}. Accuracy in %: mean over the fit seeds [95% t-interval, clipped to 0-100]. "
             + (f"{rate['fit']} of {rate['runs']} runs fit ({100 * rate['rate']:.0f}%). " if rate else "")
             + (f"Wall time {wall / 60:.1f} min with {p.get('workers', 1)} workers. " if wall is not None else "")
@@ -355,7 +356,8 @@ def render_figure(p: dict, summary: dict, path: Path) -> None:
         lines = {}
         for pe, c in pes.items():
             st = [c["stats"][b] for b in c["bins"]]
-            label = f"{pe}: {'undecided (' + c['status'].split('(', 1)[1] if not c['decided'] else c['observed']}"
+            fit = f"{len(c['fit_seeds'])} of {len(c['seeds_tried'])} fit"
+            label = f"{pe}: {c['observed']} ({fit})" if c["decided"] else f"{pe}: undecided ({fit})"
             paper = PUBLISHED.get(task, {}).get(pe)
             lines[pe] = {"label": label, "mean": [s["mean"] if s else None for s in st],
                          "lo": [s["lo"] if s else None for s in st], "hi": [s["hi"] if s else None for s in st],

@@ -75,7 +75,7 @@ def _undecided_text(evidence: dict) -> str:
     return f" ({', '.join(names)} undecided: too few seeds fit)" if names else ""
 
 
-def render_markdown(p: dict, summary: dict, decision: dict, rate: dict) -> str:
+def render_markdown(p: dict, summary: dict, decision: dict, rate: dict, wall_seconds: float | None = None) -> str:
     lengths = [str(n) for n in p["test_lengths"]]
     bar = bar_from_protocol("regression", p)
     parts = [f"Profile `{p['profile']}`: {len(p['seeds'])} seed(s), {p['train']['steps']} steps, batch "
@@ -83,7 +83,7 @@ def render_markdown(p: dict, summary: dict, decision: dict, rate: dict) -> str:
              f"{p['train_length']}). Fit gate: {bar.text()}; {rate['fit']} of {rate['runs']} runs fit "
              f"({100 * rate['rate']:.0f}%). A cell is the mean MSE over its fit seeds with a 95% t-interval, "
              f"or `undecided (j of n fit)` when fewer than {p.get('fit', {}).get('min_seeds', MIN_FIT_SEEDS)} "
-             f"seeds fit."]
+             f"seeds fit." + (f" Wall time {wall_seconds / 60:.1f} min." if wall_seconds is not None else "")]
     zero = {n: zero_predictor_mse(int(n), "mean" if p["task"] == "running_mean" else "sum") for n in lengths}
     for mask, by_pe in summary.items():
         rows = []
@@ -132,9 +132,10 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     summary = summarize(p, rows)
     decision = decide(p, summary)
     rate = fit_rate(run_fits)
-    table = render_markdown(p, summary, decision, rate)
+    wall = round(time.time() - start, 1)
+    table = render_markdown(p, summary, decision, rate, wall)
     record = {"protocol": p, "runs": rows, "summary": summary, "decision": decision, "fit_rate": rate,
-              "wall_seconds": round(time.time() - start, 1)}
+              "wall_seconds": wall}
     # the quick profile's record is the evidence of ledger entry li2025.experiment.table5
     save_outputs(out_dir, keys, results, record, table, lambda path: render_figure(p, summary, path), FIGURE,
                  publish=publish, block="li2025-table", record_name="li2025_quick.json" if profile == "quick" else None)
