@@ -55,6 +55,11 @@ def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]],
                         label=f"paper: {pe} {y:g}")
         if baseline is not None:
             ax.plot(*baseline, "k--", lw=1, label=baseline_label)
+        if yscale == "log":  # an interval reaching 0 or below runs off the bottom instead of stretching the axis
+            seen = [v for _, (xs, mean, seeds, *rest) in lines.items()
+                    for v in [*(m for m in mean if m is not None), *(s for vs in seeds for s in vs)] if v and v > 0]
+            if seen:
+                ax.set_ylim(bottom=min(seen) / 3)
         if train_length is not None:
             ax.axvline(train_length, color="grey", lw=0.8, ls=":")
         ax.set_yscale(yscale)

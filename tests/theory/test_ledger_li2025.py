@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from theory.li2025 import constructions as CON
 import theory.li2025.ledger_extrapolation as L
 from theory.claims import REGISTRY, VERDICTS, run_claims
 
@@ -63,7 +64,7 @@ def test_key_numbers(records):
 
 
 def test_learned_fit_rows_beyond_training_get_no_gradient_and_never_move():
-    fit = L.learned_pe_fit("position", n_max=4, d=3, alloc_factor=3, steps=40)
+    fit = CON.learned_pe_fit("position", n_max=4, d=3, alloc_factor=3, steps=40)
     assert fit["max_grad_rows_beyond_n_max_at_init"] == 0.0 and fit["max_row_change_beyond_n_max"] == 0.0
     # negative control: the training rows do get gradient and move
     assert fit["min_grad_rows_below_n_max_at_init"] > 0.0 and fit["max_row_change_train_rows"] > 0.0
@@ -71,13 +72,13 @@ def test_learned_fit_rows_beyond_training_get_no_gradient_and_never_move():
 
 def test_learned_fit_gradient_is_the_gradient_of_the_loss():
     """The complex-step gradient moves the loss down: a fit with more steps has a lower train MSE."""
-    short = L.learned_pe_fit("content", n_max=4, d=3, alloc_factor=2, steps=2)
-    long = L.learned_pe_fit("content", n_max=4, d=3, alloc_factor=2, steps=60)
+    short = CON.learned_pe_fit("content", n_max=4, d=3, alloc_factor=2, steps=2)
+    long = CON.learned_pe_fit("content", n_max=4, d=3, alloc_factor=2, steps=60)
     assert long["train_mse"] < 0.01 * short["train_mse"]
 
 
 def test_learned_fit_penalty_couples_the_rows_beyond():
-    fit = L.learned_pe_fit("position", n_max=4, d=3, alloc_factor=3, steps=20, smoothness=0.1)
+    fit = CON.learned_pe_fit("position", n_max=4, d=3, alloc_factor=3, steps=20, smoothness=0.1)
     assert fit["max_grad_rows_beyond_n_max_at_init"] > 0.0 and fit["max_row_change_beyond_n_max"] > 0.0
 
 
@@ -90,10 +91,10 @@ def test_learned_fit_content_pathway_predicts_beyond_n_max(records):
 
 
 def test_counterexample_models_differ_only_beyond_n():
-    c = L.extrapolation_counterexample(n=5, n_samples=200)
+    c = CON.extrapolation_counterexample(n=5, n_samples=200)
     assert c["max_abs_diff_models_lengths_le_n"] == 0.0 and c["mean_abs_diff_models_length_n_plus_1"] > 0.1
     assert c["polynomials_agree_on_1_to_n"] and c["polynomial_gap_at_n_plus_1"] == 120
-    broken = L.extrapolation_counterexample(n=5, n_samples=200, differ_row=2)
+    broken = CON.extrapolation_counterexample(n=5, n_samples=200, differ_row=2)
     assert broken["max_abs_diff_models_lengths_le_n"] > 0.1  # negative control
 
 
