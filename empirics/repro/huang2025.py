@@ -181,7 +181,8 @@ def run_fits(p: dict, keys, results) -> list[dict]:
 def run_rounds(p: dict, workers: int, device: str, log=print) -> tuple[list, list]:
     """Seeds in order until k fit, as the paper does, but in rounds: each round starts, for every
     (task, PE) still short of k fit seeds, as many untried seeds as it is short, all in parallel (the
-    longest configured runs first, so that two workers finish together)."""
+    longest configured runs first, so that two workers finish together). A cell whose untried seeds can
+    no longer make up k fits is not run further: it stays undecided whatever they would give."""
     cfg = dict(build_configs(p))
     cells = list(dict.fromkeys((t, pe) for t, pe, _ in cfg))
     tried = {cell: 0 for cell in cells}
@@ -191,6 +192,8 @@ def run_rounds(p: dict, workers: int, device: str, log=print) -> tuple[list, lis
     while True:
         batch = []
         for cell in cells:
+            if wins[cell] + len(p["seeds"]) - tried[cell] < k:
+                continue
             seeds = list(p["seeds"])[tried[cell]: tried[cell] + max(0, k - wins[cell])]
             tried[cell] += len(seeds)
             batch += [(*cell, s) for s in seeds]
@@ -231,14 +234,17 @@ def summarize(p: dict, keys, results, fits: list[dict] | None = None) -> dict:
     preds = predicted()
     k, decides = int(p["k_success"]), bool(p.get("decides", True))
     summary: dict = {}
-    for task, pes in by.items():
-        for pe, runs in pes.items():
+    tasks = [t for t in p.get("tasks", []) if t in by] + [t for t in by if t not in p.get("tasks", [])]
+    for task in tasks:     # the protocol's order of tasks and PEs, not the order the runs finished in
+        pes = by[task]
+        for pe in [x for x in p.get("pes", []) if x in pes] + [x for x in pes if x not in p.get("pes", [])]:
+            runs = pes[pe]
             order = [s for s in p["seeds"] if s in runs]
             sel = select_seeds(lambda s: runs[s], order, k, success=lambda rf: rf[1]["fit"])
             decided, status = cell_status([runs[s][1]["fit"] for s in order], k)
             buckets = [tuple(b) for b in runs[order[0]][0]["config"]["eval_buckets"]]
             labels = [bucket_label(*b) for b in buckets]
-            lo_train, hi_train = runs[order[0]][0]["config"]["train_lengths"]
+            hi_train = runs[order[0]][0]["config"]["train_lengths"][1]
             lg = [bucket_label(*b) for b in buckets if b[0] > hi_train]
             values = {lab: [r["metrics"][lab]["metric"] for r, _ in sel.results] if decided else []
                       for lab in labels}
