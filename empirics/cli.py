@@ -8,18 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from empirics.engine.cli import add_parsers as add_engine_parsers
+from .cli_attention import add_parser as add_attention_parser
+from .cli_train import add_parser as add_train_parser
 from .errors import PelgError, require_positive, unknown
-
-
-def _parse_options(items: list[str]) -> dict:
-    """['base=500', 'layout=interleaved'] -> {'base': '500', ...} (types follow the option defaults)."""
-    out = {}
-    for item in items or []:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise PelgError(f"--pe-opt expects KEY=VALUE, got {item!r}")
-        out[key] = value
-    return out
 
 
 def cmd_pes(args) -> None:
@@ -76,35 +67,6 @@ def cmd_data(args) -> None:
     else:
         for split, status in datasets.check(args.dir).items():
             print(f"{split}: {status}")
-
-
-def cmd_train(args) -> None:
-    from .model import ModelConfig
-    from .tasks import get_task
-    from .tasks.protocols import task_protocol
-    from .train import TrainConfig, fmt_metrics, train
-
-    task = get_task(args.task, format=args.format)
-    protocol = task_protocol(args.task)
-    lo, hi = args.train_lengths or protocol["train_lengths"]
-    tests = [tuple(args.test_lengths)] if args.test_lengths else [tuple(b) for b in protocol["test_buckets"]]
-    buckets = [(lo, hi)] + [b for b in tests if b != (lo, hi)]
-    regression = task.kind == "regression"
-    model = ModelConfig(arch="encoder" if regression else "decoder", causal=args.causal or not regression,
-                        pe=args.pe, pe_options=_parse_options(args.pe_opt), n_layer=args.layers,
-                        n_head=args.heads, d_model=args.d_model, d_ff=4 * args.d_model)
-    cfg = TrainConfig(task=args.task, task_format=args.format, layout=args.layout, model=model,
-                      train_lengths=(lo, hi), eval_buckets=buckets, steps=require_positive("--steps", args.steps),
-                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
-                      eval_samples=args.eval_samples, eval_every=args.eval_every, early_stop=args.early_stop,
-                      position_offset_max=args.position_offset_max, rpos_lambda=args.rpos_lambda,
-                      checkpoint_every=args.checkpoint_every)
-    result = train(cfg, out_dir=args.out, progress=not args.quiet, resume=not args.no_resume)
-    print(f"task {args.task}  pe {args.pe}  steps {args.steps}  train loss {result['train_loss']['final']:.4g}"
-          f"  ({result['train_seconds']:.1f}s on {result['device']})")
-    print(fmt_metrics(result))
-    if args.out:
-        print(f"checkpoint and result.json in {args.out}")
 
 
 def cmd_claims(args) -> int:
@@ -221,11 +183,13 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_repro(args) -> None:
-    from .repro import get_repro
+    from .repro import check_options, get_repro
 
-    run = get_repro(args.paper)
-    out = args.out or Path("runs") / args.paper / args.profile
-    run(args.profile, Path(out), workers=args.workers, device=args.device, publish=args.publish)
+    name, run = get_repro(args.paper)
+    check_options(name, args.seeds)
+    out = args.out or Path("runs") / name / args.profile
+    extra = {} if args.seeds is None else {"seeds": args.seeds}
+    run(args.profile, Path(out), workers=args.workers, device=args.device, publish=args.publish, **extra)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,35 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("dir", type=Path)
     d.set_defaults(fn=cmd_data)
 
-    t = sub.add_parser("train", help="train one model and print its metric per length bucket")
-    t.add_argument("--task", required=True)
-    t.add_argument("--pe", default="nope", help="a PE name from `pelg pes`, optionally +random or +sh")
-    t.add_argument("--pe-opt", action="append", metavar="KEY=VALUE", help="PE option (repeatable)")
-    t.add_argument("--steps", type=int, default=1000)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    t.add_argument("--out", type=Path, help="directory for model.pt and result.json")
-    t.add_argument("--format", default="plain", help="plain or one of the task's scratchpad formats")
-    t.add_argument("--layout", default="default", help="default | k23")
-    t.add_argument("--train-lengths", type=int, nargs=2, metavar=("MIN", "MAX"),
-                   help="default: the task protocol's training lengths")
-    t.add_argument("--test-lengths", type=int, nargs=2, metavar=("MIN", "MAX"),
-                   help="one extrapolation bucket (default: the protocol's test buckets)")
-    t.add_argument("--layers", type=int, default=2)
-    t.add_argument("--heads", type=int, default=4)
-    t.add_argument("--d-model", type=int, default=64)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--eval-samples", type=int, default=512)
-    t.add_argument("--causal", action="store_true", help="causal mask for regression (encoder) tasks")
-    t.add_argument("--eval-every", type=int, default=0, help="validate every K steps; keep the best (K23)")
-    t.add_argument("--early-stop", action="store_true", help="stop at 100%% validation accuracy (H25)")
-    t.add_argument("--position-offset-max", type=int, default=0, help="H25 position-offset trick (learned PE)")
-    t.add_argument("--rpos-lambda", type=float, default=0.0, help="H25 R_pos regularizer weight (learned PE)")
-    t.add_argument("--checkpoint-every", type=int, default=500)
-    t.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint in --out")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.set_defaults(fn=cmd_train)
+    add_train_parser(sub)
 
     c = sub.add_parser("claims", help="run the claims ledger: every paper claim with a verdict and numbers")
     c.add_argument("--paper", help="li2025 | kazemnejad2023 | huang2025 | chen2025")
@@ -309,14 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(fn=cmd_predict)
 
     r = sub.add_parser("repro", help="reproduce a paper's experiment")
-    r.add_argument("paper", help="li2025")
+    r.add_argument("paper", help="li2025 | huang2025 | kazemnejad2023 (alias k23)")
     r.add_argument("--profile", default="quick", help="smoke | quick | full")
     r.add_argument("--out", type=Path, help="output directory (default runs/PAPER/PROFILE)")
     r.add_argument("--workers", type=int, help="parallel training processes (default: the protocol's)")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    r.add_argument("--seeds", type=int, help="kazemnejad2023: use K23's first N seeds for every cell (1-3)")
     r.add_argument("--publish", action="store_true",
                    help="also update ./paper_repro.md and ./figures (run from the repository root)")
     r.set_defaults(fn=cmd_repro)
+    add_attention_parser(sub)
     add_engine_parsers(sub)  # sweep, results
     sub.choices["sweep"].set_defaults(fn=cmd_sweep)  # the engine's sweep, with the reproductions registered
     return p

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .tasks.base import BOS, EOS, IGNORE, SEP, Batch, Task, collate
+from .errors import unknown
+from .tasks.base import EOS, IGNORE, LAYOUTS, Batch, Example, Task, _sequence, collate
 from .tasks.splits import draw
 
 
@@ -86,12 +87,18 @@ def evaluate(model, task: Task, buckets: list[tuple[int, int]], n_per_bucket: in
 
 
 @torch.no_grad()
-def greedy_decode(model, task: Task, source: list[str], max_new: int, device="cpu") -> list[str]:
-    """Generate after `<bos> source <sep>` until <eos> or max_new tokens (positions from the scheme;
-    the randomized scheme is not supported here since it would resample positions each step)."""
+def greedy_decode(model, task: Task, source: list[str], max_new: int, device="cpu",
+                  layout: str = "default") -> list[str]:
+    """Generate after the layout's prompt until <eos> or max_new tokens: "default" `<bos> source <sep>`,
+    "k23" `source [SEP]` (tasks with `k23_separator`) or `source`, no <bos> (Kazemnejad et al. 2023; the
+    prompt is `tasks.base._sequence`'s, so it matches training). Positions come from the model's scheme;
+    the randomized scheme is not supported here since it would resample positions each step."""
+    if layout not in LAYOUTS:
+        raise unknown("layout", layout, LAYOUTS)
     v = task.vocab
-    ids = v.encode([BOS, *source, SEP])
-    sep = torch.as_tensor([len(source) + 1])
+    full, sep_index = _sequence(task, Example(list(source), [], len(source)), layout)
+    ids = v.encode(full[: sep_index + 1])  # the prompt: everything before the first target token
+    sep = torch.as_tensor([sep_index])
     out = []
     for _ in range(max_new):
         x = torch.as_tensor([ids], device=device)

@@ -2,8 +2,11 @@
 
 Pre-norm blocks; attention through `scaled_dot_product_attention` with one float mask that sums the PE
 bias, the causal mask and the key-padding mask (FlexAttention has no CPU backward, so the CPU path is
-SDPA). Options follow the papers: Kazemnejad et al. 2023 used RMSNorm, ReLU, no score scaling and tied
-embeddings; Li 2025 a 2-layer, single-head, d_model 64 encoder on real-valued inputs.
+SDPA). Options follow the papers: Kazemnejad et al. 2023 (K23) built their decoder from T5 blocks (Raffel et
+al. 2020): RMSNorm, ReLU, no score scaling, no biases in attention and MLP, T5's initialisation, tied
+embeddings and the final hidden state scaled by d_model^-0.5 before the LM head (`linear_bias`, `init`,
+`output_scale`); Li 2025 a 2-layer, single-head, d_model 64 encoder on real-valued inputs. The defaults
+are GPT-2's choices (biases, normal(0.02) init, no output scale).
 """
 from __future__ import annotations
 
@@ -14,8 +17,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import PelgError, require_positive, unknown
-from .positional import PositionalEncoding, build_pe
+from .positional import TOKEN_INIT_STD, PositionalEncoding, T5Bias, build_pe
 from .positions import PositionScheme, parse_pe_name, split_options
+
+
+# Fields added after config hashes were first recorded: the hash leaves them out while they are at their
+# defaults (empirics/engine/confighash.py), so every earlier run keeps its hash.
+HASH_OMIT_DEFAULT = {"hash": "omit_default"}
+INIT_TOKEN_STD = {"gpt2": TOKEN_INIT_STD, "t5": 1.0}  # std of the token embedding rows per init scheme
+# Named sets of architecture choices. "k23": Kazemnejad et al. 2023's T5 decoder blocks (K23 "Model").
+PRESETS = {"k23": dict(norm="rmsnorm", activation="relu", score_scaling=False, linear_bias=False, init="t5",
+                       output_scale="rsqrt_d", dropout=0.1, tie_embeddings=True)}
 
 
 @dataclass
@@ -36,13 +48,20 @@ class ModelConfig:
     dropout: float = 0.0
     pe: str = "nope"                # BASE or BASE+random / BASE+sh
     pe_options: dict = field(default_factory=dict)
+    # K23's T5 blocks (Raffel et al. 2020); see `Transformer._init_t5`
+    linear_bias: bool = field(default=True, metadata=HASH_OMIT_DEFAULT)   # False: no bias in attention, MLP
+    init: str = field(default="gpt2", metadata=HASH_OMIT_DEFAULT)         # "gpt2" | "t5"
+    output_scale: str = field(default="none", metadata=HASH_OMIT_DEFAULT)  # "none" | "rsqrt_d"
 
     def __post_init__(self):
         checks = {"arch": (self.arch, ("decoder", "encoder")), "activation": (self.activation, ("gelu", "relu")),
-                  "norm": (self.norm, ("layernorm", "rmsnorm"))}
+                  "norm": (self.norm, ("layernorm", "rmsnorm")), "init": (self.init, tuple(INIT_TOKEN_STD)),
+                  "output_scale": (self.output_scale, ("none", "rsqrt_d"))}
         for name, (value, valid) in checks.items():
             if value not in valid:
                 raise unknown(name, value, valid)
+        if not isinstance(self.linear_bias, bool):
+            raise PelgError(f"linear_bias must be true or false, got {self.linear_bias!r}")
         if self.arch == "decoder" and not self.causal:
             raise PelgError("a decoder is always causal; use arch='encoder' for bidirectional attention")
         for name in ("n_layer", "n_head", "d_model", "d_ff"):
@@ -64,6 +83,11 @@ class ModelConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def token_init_std(self) -> float:
+        """Init std of the token embedding rows (0.02 for GPT-2's init, 1.0 for T5's)."""
+        return INIT_TOKEN_STD[self.init]
+
 
 def _norm(kind: str, d: int) -> nn.Module:
     return nn.LayerNorm(d) if kind == "layernorm" else nn.RMSNorm(d)
@@ -73,8 +97,8 @@ class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.n_head, self.d_head = cfg.n_head, cfg.d_model // cfg.n_head
-        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
-        self.out = nn.Linear(cfg.d_model, cfg.d_model)
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=cfg.linear_bias)  # rows: q, k, v
+        self.out = nn.Linear(cfg.d_model, cfg.d_model, bias=cfg.linear_bias)
         self.scale = None if cfg.score_scaling else 1.0
         self.dropout = cfg.dropout
 
@@ -94,7 +118,8 @@ class Block(nn.Module):
         self.ln1, self.ln2 = _norm(cfg.norm, cfg.d_model), _norm(cfg.norm, cfg.d_model)
         self.attn = Attention(cfg)
         act = nn.GELU() if cfg.activation == "gelu" else nn.ReLU()
-        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), act, nn.Linear(cfg.d_ff, cfg.d_model))
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff, bias=cfg.linear_bias), act,
+                                 nn.Linear(cfg.d_ff, cfg.d_model, bias=cfg.linear_bias))
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, mask, pe, positions):
@@ -117,7 +142,7 @@ class Transformer(nn.Module):
         base, scheme = parse_pe_name(cfg.pe)
         base_opts, scheme_opts = split_options(cfg.pe_options)
         self.positions = PositionScheme(scheme, **scheme_opts)
-        self.pe = build_pe(base, cfg.d_model, cfg.n_head, cfg.causal, base_opts)
+        self.pe = build_pe(base, cfg.d_model, cfg.n_head, cfg.causal, base_opts, token_std=cfg.token_init_std)
         self.regression = cfg.vocab_size == 0
         self.embed = nn.Linear(1, cfg.d_model) if self.regression else nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.drop = nn.Dropout(cfg.dropout)
@@ -126,14 +151,38 @@ class Transformer(nn.Module):
         self.head = nn.Linear(cfg.d_model, 1 if self.regression else cfg.vocab_size, bias=self.regression)
         if cfg.tie_embeddings and not self.regression:
             self.head.weight = self.embed.weight
+        self.output_scale = cfg.d_model ** -0.5 if cfg.output_scale == "rsqrt_d" else None
         self.apply(self._init)
+        if cfg.init == "t5":
+            self._init_t5()
 
     @staticmethod
     def _init(m):
+        """GPT-2's init: every Linear and Embedding weight normal(0.02), biases 0 (PE MLPs included)."""
         if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
+            nn.init.normal_(m.weight, std=TOKEN_INIT_STD)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
+
+    @torch.no_grad()
+    def _init_t5(self):
+        """T5's init (Raffel et al. 2020; Mesh TensorFlow, as transformers' T5 with factor 1), over GPT-2's:
+        token embedding (and an untied head) std 1; q std (d_model d_head)^-1/2 (it stands in for the
+        1/sqrt(d_head) score scaling T5 omits); k, v std d_model^-1/2; attention output std
+        (n_head d_head)^-1/2; MLP in std d_model^-1/2, MLP out std d_ff^-1/2; T5 bias table std d_model^-1/2.
+        Biases stay 0 and norm weights 1; the other PEs' parameters keep their own init."""
+        c = self.cfg
+        d, dh, normal = c.d_model, c.d_model // c.n_head, nn.init.normal_
+        normal(self.embed.weight, std=1.0)
+        if self.head.weight is not self.embed.weight:
+            normal(self.head.weight, std=1.0)
+        for block in self.blocks:
+            q, k, v = block.attn.qkv.weight.split(d)  # views of the fused (3d, d) weight
+            normal(q, std=(d * dh) ** -0.5), normal(k, std=d ** -0.5), normal(v, std=d ** -0.5)
+            normal(block.attn.out.weight, std=(c.n_head * dh) ** -0.5)
+            normal(block.mlp[0].weight, std=d ** -0.5), normal(block.mlp[2].weight, std=c.d_ff ** -0.5)
+        if isinstance(self.pe, T5Bias):  # the relative-bias table
+            normal(self.pe.table.weight, std=d ** -0.5)
 
     def attention_mask(self, positions, pad_mask, T, device, scale=None) -> torch.Tensor | None:
         """Float mask (B or 1, H or 1, T, T): PE bias + causal -inf + key padding -inf."""
@@ -160,5 +209,8 @@ class Transformer(nn.Module):
         mask = self.attention_mask(positions, pad_mask, T, inputs.device, scale)
         for block in self.blocks:
             x = block(x, mask, self.pe, positions)
-        out = self.head(self.ln_f(x))  # (B, T, V) or (B, T, 1)
+        x = self.ln_f(x)
+        if self.output_scale is not None:  # T5 with tied embeddings (K23): h * d_model^-0.5 before the head
+            x = x * self.output_scale
+        out = self.head(x)  # (B, T, V) or (B, T, 1)
         return out.squeeze(-1) if self.regression else out

@@ -54,11 +54,13 @@ class Option:
 
 @dataclass(frozen=True)
 class PEContext:
-    """What a builder may read of the model: width, heads, and whether attention is causal."""
+    """What a builder may read of the model: width, heads, whether attention is causal, and the init std of
+    the token embedding rows (0.02 for GPT-2's init, 1.0 for T5's; fixed tables scaled "token" match it)."""
 
     d_model: int
     n_head: int
     causal: bool
+    token_std: float = 0.02
 
     @property
     def d_head(self) -> int:
@@ -117,11 +119,13 @@ def resolve_options(base: str, options: dict | None) -> dict:
     return opts
 
 
-def build_pe(base: str, d_model: int, n_head: int, causal: bool, options: dict | None = None):
-    """Build the module for a base PE name (no position-scheme suffix; see `empirics.positions`)."""
+def build_pe(base: str, d_model: int, n_head: int, causal: bool, options: dict | None = None,
+             token_std: float = 0.02):
+    """Build the module for a base PE name (no position-scheme suffix; see `empirics.positions`);
+    `token_std`: the model's token-embedding init std (`PEContext.token_std`)."""
     spec = get_pe(base)
     options = resolve_options(base, options)
     try:
-        return spec.build(PEContext(d_model, n_head, causal), options)
+        return spec.build(PEContext(d_model, n_head, causal, token_std), options)
     except ValueError as e:  # a theory function's one-line message about an impossible option value
         raise PelgError(f"PE {base!r}: {str(e).splitlines()[0]}") from None

@@ -78,12 +78,12 @@ class NoPE(PositionalEncoding):
 TOKEN_INIT_STD = 0.02  # init std of token rows (`Transformer._init`, GPT-2's) and of the learned APE
 
 
-def table_scale(fn: Callable[[np.ndarray], np.ndarray], d_model: int, scale, reference: np.ndarray) -> float:
+def table_scale(fn: Callable, d_model: int, scale, reference: np.ndarray, token_std: float = TOKEN_INIT_STD) -> float:
     """The multiplier of a fixed table: "none" -> 1 (the theory table as is); a number -> that number;
     "token" -> the factor that gives the table's RMS row norm over the `reference` positions the token
-    embedding's expected row norm at init, TOKEN_INIT_STD * sqrt(d_model) (reference: 0..floor(n_max) for
-    wavelet and Legendre, the range they are laid out on; any range for the sinusoidal, whose rows all
-    have norm sqrt(d/2)).
+    embedding's expected row norm at init, token_std * sqrt(d_model) (token_std: the model's, 0.02, or 1
+    under T5's init as in K23; reference: 0..floor(n_max) for wavelet and Legendre, the range they are
+    laid out on; any range for the sinusoidal, whose rows all have norm sqrt(d/2)).
 
     Why "token" is the default: token and position vectors are summed before the first LayerNorm, so their
     ratio decides what the first layer sees. Vaswani et al. 2017 (section 3.4) keep the two at one scale
@@ -102,7 +102,7 @@ def table_scale(fn: Callable[[np.ndarray], np.ndarray], d_model: int, scale, ref
     if not rms > 0:
         raise ValueError(f"the table vanishes on positions {int(reference[0])}..{int(reference[-1])}; "
                          f"cannot match the token scale (give scale='none' or a number)")
-    return TOKEN_INIT_STD * math.sqrt(d_model) / rms
+    return token_std * math.sqrt(d_model) / rms
 
 
 class TableEmbedding(PositionalEncoding):
@@ -342,7 +342,7 @@ def _table(fn: Callable, reference: Callable[[dict], np.ndarray]) -> Callable[[P
     def build(ctx: PEContext, o: dict) -> TableEmbedding:
         opts = {k: v for k, v in o.items() if k != "scale"}
         rows = lambda p: fn(p, ctx.d_model, **opts)  # noqa: E731
-        return TableEmbedding(rows, table_scale(rows, ctx.d_model, o["scale"], reference(opts)))
+        return TableEmbedding(rows, table_scale(rows, ctx.d_model, o["scale"], reference(opts), ctx.token_std))
     return build
 
 

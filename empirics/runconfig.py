@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 import torch
 
 from .errors import PelgError, require_positive, unknown
-from .model import ModelConfig, Transformer
+from .model import HASH_OMIT_DEFAULT, ModelConfig, Transformer
 from .positional import resolve_options
 from .positions import parse_pe_name, split_options
 from .tasks import get_task
@@ -63,6 +63,11 @@ class TrainConfig:
     early_stop: bool = False         # stop at 100% validation accuracy (needs eval_every)
     position_offset_max: int = 0     # > 0: training position ids offset + (0..T-1), all < this; 0 = off
     rpos_lambda: float = 0.0         # loss += rpos_lambda * R_pos (learned APE only)
+    # K23: a fixed training set drawn once and reused across epochs (empirics.trainsets)
+    # (fields added after results were recorded stay out of the config hash at their defaults)
+    n_train: int | str = field(default=0, metadata=HASH_OMIT_DEFAULT)   # 0 = a fresh stream; "all" = a pool
+    data_seed: int = field(default=0, metadata=HASH_OMIT_DEFAULT)       # the set's seed (K23: one for all seeds)
+    dataset: str = field(default="", metadata=HASH_OMIT_DEFAULT)        # an exported dataset directory
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -90,6 +95,15 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise PelgError(f"{name} must be an integer >= 0 (0 = off), got {value!r}")
+        if self.n_train != "all" and (isinstance(self.n_train, bool) or not isinstance(self.n_train, int)
+                                      or self.n_train < 0):
+            raise PelgError(f"n_train must be an integer >= 0 (0 = a fresh stream) or 'all', got {self.n_train!r}")
+        if isinstance(self.data_seed, bool) or not isinstance(self.data_seed, int) or self.data_seed < 0:
+            raise PelgError(f"data_seed must be an integer >= 0, got {self.data_seed!r}")
+        if not isinstance(self.dataset, str):
+            raise PelgError(f"dataset must be a directory path, got {self.dataset!r}")
+        if self.dataset and self.n_train:
+            raise PelgError("give either dataset (an exported directory) or n_train (a generated fixed set), not both")
         self.select_best = _bool("select_best", self.select_best)
         self.early_stop = _bool("early_stop", self.early_stop)
         if self.early_stop and not self.eval_every:

@@ -33,6 +33,7 @@ from .model import Transformer
 from .positional import LearnedEmbedding
 from .runconfig import TrainConfig, build_model, resolve, resolve_device  # noqa: F401 (resolve: API)
 from .tasks import get_task
+from .trainsets import FixedBatches, fixed_train_set, load_dataset
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"
@@ -133,6 +134,23 @@ def validate(model, batches, seed: int, device) -> float:
     scores = [batch_scores(model, b.to(device), rng)[0].cpu() for b in batches]
     model.train(was_training)
     return float(torch.cat(scores).mean())
+
+
+def training_set(task, cfg: TrainConfig) -> FixedBatches | None:
+    """The fixed training set of the run (`n_train` generated once, or the exported `dataset`), or None
+    for a fresh stream. A dataset's lengths must lie in `train_lengths` (the in-distribution range)."""
+    if cfg.dataset:
+        examples = load_dataset(cfg.dataset, task, cfg.task, cfg.task_format)
+        lo, hi = cfg.train_lengths
+        outside = [e.length for e in examples if not lo <= e.length <= hi]
+        if outside:
+            raise PelgError(f"dataset {cfg.dataset!r} has examples of length {outside[0]}, outside train_lengths "
+                            f"{lo}..{hi}; give the dataset's range with --train-lengths")
+    elif cfg.n_train:
+        examples = fixed_train_set(task, cfg.train_lengths, cfg.n_train, cfg.data_seed)
+    else:
+        return None
+    return FixedBatches(task, examples, cfg.batch_size, cfg.seed, cfg.layout)
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -236,6 +254,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
         elif not resume:
             ckpt.unlink(missing_ok=True)
     val_batches = validation_batches(task, cfg) if cfg.eval_every else []
+    fixed = training_set(task, cfg)
     better = (lambda a, b: a < b) if task.kind == "regression" else (lambda a, b: a > b)
     lo, hi = cfg.train_lengths
     bar = tqdm(range(run.step, cfg.steps), initial=run.step, total=cfg.steps, disable=not progress,
@@ -246,7 +265,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
     clock = time.time()
     try:
         for step in ([] if run.stopped else bar):
-            batch = make_batch(task, rng, lo, hi, cfg.batch_size, "train", layout=cfg.layout).to(device)
+            batch = (fixed.batch(step) if fixed is not None else
+                     make_batch(task, rng, lo, hi, cfg.batch_size, "train", layout=cfg.layout)).to(device)
             model.positions = train_positions
             try:
                 _, losses = batch_scores(model, batch, rng)
@@ -298,7 +318,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
               "metrics": metrics, "train_loss": {"first": curve[0], "final": float(np.mean(tail)),
                                                   "min": float(np.min(curve))},
               "train_seconds": run.seconds, "device": str(device), "env": environment(),
-              "steps_done": run.step, "stopped_early": run.stopped,
+              "steps_done": run.step, "train_examples": None if fixed is None else len(fixed.examples), "stopped_early": run.stopped,
               "n_params": sum(p.numel() for p in model.parameters()),
               "validation": None if not cfg.eval_every else {
                   "every": cfg.eval_every, "samples": cfg.val_samples, "curve": run.val_curve,

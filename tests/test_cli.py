@@ -48,7 +48,7 @@ def test_train_prints_buckets_and_writes_checkpoint(capsys, tmp_path):
     (["train", "--task", "copy", "--pe-opt", "nosuch=1"], "unknown option for PE 'nope' 'nosuch'"),
     (["train", "--task", "copy", "--pe", "rope", "--pe-opt", "layout=diagonal"], "layout"),
     (["train", "--task", "copy", "--device", "tpu"], "unknown device 'tpu'"),
-    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: huang2025, li2025"),
+    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: h25, huang2025, k23, kazemnejad2023, li2025"),
     (["repro", "li2025", "--profile", "huge"], "unknown profile 'huge'; valid: full, quick, smoke"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, needle):
@@ -176,3 +176,94 @@ def test_predict_covers_every_task_for_the_five_pes(capsys):
     assert code == 0 and len(out.strip().splitlines()) == 1 and "generalizes" in out
     code, out, err = run_cli(capsys, "predict", "--pe", "nosuch")
     assert code == 2 and "nosuch" in err and "ipe" in err and len(err.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- `pelg train` architecture
+def train_config(*argv):
+    from empirics.cli import build_parser
+    from empirics.cli_train import build_config
+
+    return build_config(build_parser().parse_args(["train", "--task", "copy", *argv]))
+
+
+K23_CHOICES = dict(norm="rmsnorm", activation="relu", score_scaling=False, linear_bias=False, init="t5",
+                   output_scale="rsqrt_d", dropout=0.1, tie_embeddings=True)
+
+
+def test_train_without_new_flags_builds_the_config_of_before():
+    """No architecture or data flag: the model of before (d_ff = 4 d_model, GPT-2's choices), so the same
+    config hash as before these flags existed."""
+    from empirics.engine.confighash import config_hash
+    from empirics.model import ModelConfig
+    from empirics.train import TrainConfig
+
+    cfg = train_config("--d-model", "32")
+    before = TrainConfig(task="copy", model=ModelConfig(pe="nope", n_layer=2, n_head=4, d_model=32, d_ff=128),
+                         train_lengths=cfg.train_lengths, eval_buckets=cfg.eval_buckets, eval_samples=512)
+    assert cfg == before and config_hash(cfg) == config_hash(before)
+
+
+def test_train_preset_k23_sets_every_choice_and_flags_override_it():
+    m = train_config("--preset", "k23").model
+    assert {k: getattr(m, k) for k in K23_CHOICES} == K23_CHOICES and m.d_ff == 4 * m.d_model
+    m = train_config("--preset", "k23", "--norm", "layernorm", "--score-scaling", "--linear-bias", "--dropout", "0",
+                     "--init", "gpt2", "--output-scale", "none", "--no-tie-embeddings", "--activation", "gelu",
+                     "--d-ff", "100").model
+    assert (m.norm, m.score_scaling, m.linear_bias, m.dropout, m.init, m.output_scale, m.tie_embeddings,
+            m.activation, m.d_ff) == ("layernorm", True, True, 0.0, "gpt2", "none", False, "gelu", 100)
+
+
+def test_train_architecture_flags_without_a_preset():
+    m = train_config("--no-score-scaling", "--no-linear-bias", "--init", "t5", "--output-scale", "rsqrt_d",
+                     "--norm", "rmsnorm", "--activation", "relu", "--dropout", "0.2", "--d-ff", "48").model
+    assert (m.score_scaling, m.linear_bias, m.init, m.output_scale, m.norm, m.activation, m.dropout, m.d_ff) == \
+        (False, False, "t5", "rsqrt_d", "rmsnorm", "relu", 0.2, 48)
+    assert m.tie_embeddings is True  # untouched
+
+
+def test_train_data_flags_reach_the_config():
+    from dataclasses import fields
+
+    from empirics.train import TrainConfig
+
+    if not {"n_train", "dataset"} <= {f.name for f in fields(TrainConfig)}:
+        pytest.skip("TrainConfig has no n_train / dataset fields yet")
+    assert train_config("--n-train", "32").n_train == 32
+    assert train_config("--n-train", "all").n_train == "all"
+    assert train_config("--dataset", "some/dir").dataset == "some/dir"
+    cfg = train_config()
+    assert (cfg.n_train, cfg.dataset) == (0, "")
+
+
+def test_train_preset_k23_end_to_end(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "--task", "copy", "--preset", "k23", "--layout", "k23", "--pe", "t5",
+                           "--steps", "3", "--eval-samples", "8", "--quiet", "--out", str(tmp_path))
+    assert code == 0 and "1-10" in out
+    model = json.loads((tmp_path / "result.json").read_text())["config"]["model"]
+    assert {k: model[k] for k in K23_CHOICES} == K23_CHOICES
+
+
+def test_train_help_shows_the_defaults(capsys):
+    from empirics.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for needle in ("--no-linear-bias", "--no-score-scaling", "--no-tie-embeddings", "(default: 1000)",
+                   "(default: layernorm; k23: rmsnorm)", "(default: gpt2; k23: t5)", "(default: 4 x --d-model)",
+                   "--n-train N", "--dataset DIR", "(default: none)"):
+        assert needle in text, needle
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--init", "xavier"], "unknown init 'xavier'; valid: gpt2, t5"),
+    (["--output-scale", "sqrt"], "unknown output_scale 'sqrt'; valid: none, rsqrt_d"),
+    (["--norm", "batchnorm"], "unknown norm 'batchnorm'"),
+    (["--activation", "tanh"], "unknown activation 'tanh'"),
+    (["--preset", "t5"], "unknown preset 't5'; valid: k23, none"),
+    (["--d-ff", "0"], "d_ff must be a positive integer"),
+])
+def test_train_bad_architecture_is_one_line_and_exit_2(capsys, tmp_path, argv, needle):
+    code, _, err = run_cli(capsys, "train", "--task", "copy", *argv, "--out", str(tmp_path / "o"))
+    assert code == 2 and err.count("\n") == 1 and err.startswith("pelg: error: ") and needle in err, err
+    assert not (tmp_path / "o").exists()

@@ -60,13 +60,17 @@ def reached_full_accuracy(result: dict) -> bool:
 
 
 # ----------------------------------------------------------------------------- K23: MRR
-def mrr(results_by_pe: dict) -> dict:
-    """Mean reciprocal rank per PE. `results_by_pe[pe][u]` is PE's score on unit u (a task-split and seed);
-    every PE has one score per unit. In each unit PEs are ranked by score, highest first, ties broken by
-    the order of `results_by_pe` (an earlier PE gets the better rank), as in Kazemnejad et al. 2023."""
+def reciprocal_ranks(results_by_pe: dict, ties: str = "order") -> dict[str, list[float]]:
+    """Per unit, 1 / rank of each PE. `results_by_pe[pe][u]` is PE's score on unit u (a task-split and
+    seed); every PE has one score per unit. In each unit PEs are ranked by score, highest first; ties are
+    broken by the order of `results_by_pe` (an earlier PE gets the better rank) as in Kazemnejad et al.
+    2023 (`ties="order"`), or tied PEs share the mean of their reciprocal ranks (`ties="average"`, a
+    check that a ranking does not come from the tie-break order)."""
     pes = list(results_by_pe)
     if not pes:
         raise PelgError("MRR needs at least one PE")
+    if ties not in ("order", "average"):
+        raise PelgError(f"unknown MRR tie rule {ties!r}; valid: order, average")
     counts = {len(results_by_pe[p]) for p in pes}
     if len(counts) != 1 or 0 in counts:
         sizes = ", ".join(f"{p}: {len(results_by_pe[p])}" for p in pes)
@@ -75,13 +79,23 @@ def mrr(results_by_pe: dict) -> dict:
         for x in results_by_pe[p]:
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
                 raise PelgError(f"MRR score of PE {p!r} must be a finite number, got {x!r}")
-    units = counts.pop()
-    total = dict.fromkeys(pes, 0.0)
-    for u in range(units):
+    out: dict[str, list[float]] = {p: [] for p in pes}
+    for u in range(counts.pop()):
         ranked = sorted(pes, key=lambda p: -results_by_pe[p][u])  # stable: ties keep the given order
-        for rank, p in enumerate(ranked, start=1):
-            total[p] += 1.0 / rank
-    return {p: total[p] / units for p in pes}
+        rr = {p: 1.0 / rank for rank, p in enumerate(ranked, start=1)}
+        if ties == "average":
+            for score in {results_by_pe[p][u] for p in pes}:
+                group = [p for p in pes if results_by_pe[p][u] == score]
+                shared = sum(rr[p] for p in group) / len(group)
+                rr.update(dict.fromkeys(group, shared))
+        for p in pes:
+            out[p].append(rr[p])
+    return out
+
+
+def mrr(results_by_pe: dict, ties: str = "order") -> dict:
+    """Mean reciprocal rank per PE over units (`reciprocal_ranks`; K23's rule with the default ties)."""
+    return {p: sum(v) / len(v) for p, v in reciprocal_ranks(results_by_pe, ties).items()}
 
 
 def mrr_from_results(results: Iterable[dict], pes: list[str] | None = None,

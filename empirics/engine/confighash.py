@@ -8,7 +8,9 @@ a result's config equals the hash of the config that produced it), and `device` 
 "auto" (the same run whatever the machine picks). Every other field is kept: an explicit "cpu" or
 "cuda" can change the numbers, so it is a different run; and `checkpoint_every`, which never changes the
 numbers, stays in too, because a run directory is named by the hash and `train` resumes only from a
-checkpoint of exactly its own config.
+checkpoint of exactly its own config. A field added after hashes were recorded carries
+`metadata={"hash": "omit_default"}` (e.g. `empirics.model.HASH_OMIT_DEFAULT`): it is left out while it
+equals its default, so adding it changes no earlier run's hash.
 """
 from __future__ import annotations
 
@@ -42,6 +44,16 @@ def _floats_as_floats(d: dict, cls) -> None:
             _floats_as_floats(value, type(default))
 
 
+def _omit_new_defaults(d: dict, cls) -> None:
+    """In place: drop fields marked `metadata={"hash": "omit_default"}` that equal their defaults."""
+    for f in fields(cls):
+        default = field_default(f)
+        if f.metadata.get("hash") == "omit_default" and f.name in d and d[f.name] == default:
+            del d[f.name]
+        elif is_dataclass(default) and isinstance(d.get(f.name), dict):
+            _omit_new_defaults(d[f.name], type(default))
+
+
 @lru_cache(maxsize=256)
 def _vocab_size(task: str, task_format: str) -> int | None:
     from empirics.tasks import get_task
@@ -66,8 +78,12 @@ def canonical_config(cfg) -> dict:
 
 
 def config_hash(cfg) -> str:
-    """sha256 (hex) of the canonical JSON of the resolved config; "device" is left out when "auto"."""
+    """sha256 (hex) of the canonical JSON of the resolved config; "device" is left out when "auto", and
+    so is every field marked hash "omit_default" while at its default."""
+    from empirics.train import TrainConfig
+
     d = canonical_config(cfg)
+    _omit_new_defaults(d, TrainConfig)
     if d.get("device") == "auto":
         del d["device"]
     text = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)

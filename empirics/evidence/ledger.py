@@ -5,7 +5,8 @@ from __future__ import annotations
 from theory import claims as C
 
 EMPIRICS_LEDGER_MODULES: tuple[str, ...] = ("empirics.evidence.li2025_capacity", "empirics.evidence.li2025_alibi",
-                                             "empirics.evidence.pola_train", "empirics.evidence.recorded")
+                                             "empirics.evidence.pola_train", "empirics.evidence.recorded",
+                                             "empirics.evidence.k23_trained")
 
 
 def run(paper: str | None = None, ids: list[str] | None = None) -> list[dict]:

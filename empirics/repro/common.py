@@ -31,9 +31,11 @@ def load_protocol(paper: str, profile: str) -> dict:
         raise PelgError(f"protocol {name!r} is malformed TOML: {e}") from None
 
 
-def run_many(configs: list[dict], workers: int, device: str = "auto", log=print) -> list[dict]:
+def run_many(configs: list[dict], workers: int, device: str = "auto", log=print,
+             out_dirs: list[str | None] | None = None) -> list[dict]:
     """Train every config (TrainConfig dicts) on the sweep engine's local executor, `workers` processes
     at a time with cores/workers torch threads each; results in input order. A failed run is an error.
+    `out_dirs[i]` (optional) keeps run i's model.pt and result.json there.
 
     On CPU, W workers with cores/W threads each beat one process with all threads for these small models
     (measured: 1 thread 10.4 s vs 2 threads 7.1 s for the same run, so 2 workers x 1 thread ~35% faster).
@@ -44,8 +46,9 @@ def run_many(configs: list[dict], workers: int, device: str = "auto", log=print)
     workers = max(1, min(workers, len(configs), cores))
     threads = max(1, cores // workers)
     executor = make_executor("local", workers, threads)
-    keys = {executor.submit({"hash": str(i), "config": {**c, "device": device}, "out_dir": None,
-                             "threads": threads}): i for i, c in enumerate(configs)}
+    dirs = out_dirs or [None] * len(configs)
+    keys = {executor.submit({"hash": str(i), "config": {**c, "device": device}, "out_dir": d,
+                             "threads": threads}): i for i, (c, d) in enumerate(zip(configs, dirs))}
     results: list[dict | None] = [None] * len(configs)
     start, done = time.time(), 0
     try:

@@ -78,6 +78,12 @@ class Task:
         """The target recomputed by an independent function."""
         raise NotImplementedError
 
+    def length_weights(self, lengths: list[int]) -> np.ndarray | None:
+        """Relative weights of `lengths` (generable lengths of one range) when a split draws a length
+        (tasks.splits.draw); None = uniform. Override to follow a paper's length distribution (SCAN:
+        uniform over commands; PCFG SET: the published productivity split)."""
+        return None
+
     def check_length(self, length: int) -> int:
         """Raise a one-line PelgError for a length this task cannot generate."""
         integer = isinstance(length, (int, np.integer)) and not isinstance(length, bool)

@@ -1,5 +1,6 @@
 """The Transformer (empirics.model): causal masking for every PE, bidirectional encoders, padding,
-and ModelConfig validation."""
+ModelConfig validation, and K23's T5-block options (Raffel et al. 2020 init, no linear biases, output
+scale) with the defaults leaving every earlier model unchanged."""
 from __future__ import annotations
 
 import numpy as np
@@ -168,11 +169,19 @@ def test_one_training_step_gives_finite_gradients(pe):
 
 @pytest.mark.parametrize("field, value, valid", [("arch", "encoder-decoder", "decoder"),
                                                  ("norm", "batchnorm", "rmsnorm"),
-                                                 ("activation", "tanh", "gelu")])
+                                                 ("activation", "tanh", "gelu"),
+                                                 ("init", "xavier", "t5"), ("output_scale", "sqrt_d", "rsqrt_d")])
 def test_model_config_rejects_unknown_choices(field, value, valid):
     with pytest.raises(PelgError) as err:
         ModelConfig(**{field: value})
-    assert value in str(err.value) and valid in str(err.value)
+    assert value in str(err.value) and valid in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_model_config_rejects_a_non_boolean_linear_bias(value):
+    with pytest.raises(PelgError, match="linear_bias must be true or false") as err:
+        ModelConfig(linear_bias=value)
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("d_model, n_head", [(30, 4), (64, 3)])
@@ -199,3 +208,150 @@ def test_model_config_rejects_bidirectional_decoder_and_unknown_fields():
 def test_model_config_dict_round_trip():
     cfg = ModelConfig(vocab_size=7, pe="alibi+sh", pe_options={"sh_mode": "offset"}, **SMALL)
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+
+
+# ----------------------------------------------------------------------------- K23's T5 blocks
+# Fingerprints of default models (torch.manual_seed(7), SMALL, vocab 12) recorded before the T5 options
+# existed: parameter count, sum of squared parameters, sum of the logits and three logits at the last
+# position on a fixed input. The defaults must keep every earlier model (and so every result) as it was.
+BEFORE = {"nope": (27, 81.6660939431, 2.7249355227, [0.1084375605, 0.0004474318, -0.0551993065]),
+          "t5": (28, 81.6905706151, 4.9151768438, [-0.1344920397, 0.0517225489, -0.1001084745]),
+          "sinusoidal": (27, 81.6660939431, 3.4236027714, [0.0955676287, -0.0030851949, 0.0066692191]),
+          "learned": (28, 88.2260029895, 1.583506775, [0.0489041768, 0.0587838367, -0.0283032879]),
+          "fire": (31, 81.6725682611, 4.1770065915, [0.1623318642, 0.1029870957, 0.0122482562])}
+
+
+def fingerprint(model: Transformer):
+    x = torch.arange(10).remainder(8).add(4)[None]
+    with torch.no_grad():
+        out = model.eval()(x, positions(1, 10)).double()
+        squares = sum(float(p.double().pow(2).sum()) for p in model.parameters())
+    return len(list(model.parameters())), squares, float(out.sum()), out[0, -1, :3].tolist()
+
+
+@pytest.mark.parametrize("pe", list(BEFORE))
+def test_default_options_give_the_models_of_before(pe):
+    torch.manual_seed(7)
+    n, squares, total, last = fingerprint(Transformer(ModelConfig(vocab_size=12, pe=pe, **SMALL)))
+    n0, squares0, total0, last0 = BEFORE[pe]
+    assert n == n0
+    assert squares == pytest.approx(squares0, rel=1e-6) and total == pytest.approx(total0, rel=1e-5, abs=1e-6)
+    assert last == pytest.approx(last0, rel=1e-5, abs=1e-6)
+    # ... and the fingerprint tells models apart: T5's init under the same seed is another model
+    torch.manual_seed(7)
+    assert fingerprint(Transformer(ModelConfig(vocab_size=12, pe=pe, init="t5", **SMALL)))[2] != \
+        pytest.approx(total0, rel=1e-3)
+
+
+T5_SHAPE = dict(n_layer=2, n_head=8, d_model=128, d_ff=512)
+
+
+def t5_stds(cfg: ModelConfig) -> dict[str, float]:
+    """The standard deviations of T5's init (HF T5PreTrainedModel._init_weights, factor 1)."""
+    d, h, dh = cfg.d_model, cfg.n_head, cfg.d_model // cfg.n_head
+    return {"embed": 1.0, "head": 1.0, "q": (d * dh) ** -0.5, "k": d ** -0.5, "v": d ** -0.5,
+            "o": (h * dh) ** -0.5, "mlp_in": d ** -0.5, "mlp_out": cfg.d_ff ** -0.5, "t5_table": d ** -0.5}
+
+
+def weights(model: Transformer) -> dict[str, torch.Tensor]:
+    d = model.cfg.d_model
+    groups = {"embed": [model.embed.weight], "head": [model.head.weight], "t5_table": [model.pe.table.weight]}
+    for b in model.blocks:
+        for name, w in zip("qkv", b.attn.qkv.weight.detach().split(d)):
+            groups.setdefault(name, []).append(w)
+        groups.setdefault("o", []).append(b.attn.out.weight)
+        groups.setdefault("mlp_in", []).append(b.mlp[0].weight)
+        groups.setdefault("mlp_out", []).append(b.mlp[2].weight)
+    return {k: torch.cat([w.detach().flatten() for w in ws]) for k, ws in groups.items()}
+
+
+def test_t5_init_stds_match_the_formulas():
+    cfg = ModelConfig(vocab_size=200, pe="t5", init="t5", tie_embeddings=False, **T5_SHAPE)
+    torch.manual_seed(0)
+    model = Transformer(cfg)
+    want = t5_stds(cfg)
+    for name, w in weights(model).items():  # >= 512 samples each (the bias table: 32 x 8 x ... = 256)
+        tol = 0.2 if name == "t5_table" else 0.06
+        assert float(w.std()) == pytest.approx(want[name], rel=tol), name
+        assert abs(float(w.mean())) < 4 * want[name] / w.numel() ** 0.5, name
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):
+            assert torch.all(p == 0), name
+        if "ln" in name and name.endswith("weight"):
+            assert torch.all(p == 1), name
+    # the check can fail: GPT-2's init (0.02 everywhere) misses the formulas
+    torch.manual_seed(0)
+    gpt2 = weights(Transformer(ModelConfig(vocab_size=200, pe="t5", tie_embeddings=False, **T5_SHAPE)))
+    assert sum(float(w.std()) == pytest.approx(want[k], rel=0.06) for k, w in gpt2.items()) == 0
+
+
+def test_t5_init_with_tied_embeddings_ties_a_unit_std_head():
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=200, init="t5", **T5_SHAPE))
+    assert model.head.weight is model.embed.weight
+    assert float(model.embed.weight.detach().std()) == pytest.approx(1.0, rel=0.06)
+
+
+def test_no_linear_bias_leaves_no_bias_in_the_blocks():
+    model = Transformer(ModelConfig(vocab_size=12, norm="rmsnorm", linear_bias=False, **SMALL))
+    assert not [n for n, _ in model.blocks.named_parameters() if "bias" in n]
+    with_ln = Transformer(ModelConfig(vocab_size=12, linear_bias=False, **SMALL))
+    linears = [m for m in with_ln.blocks.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 4 * SMALL["n_layer"] and all(m.bias is None for m in linears)
+    # the default keeps them (so the check above can fail)
+    default = Transformer(ModelConfig(vocab_size=12, norm="rmsnorm", **SMALL))
+    assert len([n for n, _ in default.blocks.named_parameters() if "bias" in n]) == 4 * SMALL["n_layer"]
+
+
+def test_output_scale_multiplies_the_final_hidden_state_by_rsqrt_d():
+    torch.manual_seed(3)
+    scaled = Transformer(ModelConfig(vocab_size=12, output_scale="rsqrt_d", init="t5", **SMALL)).eval()
+    plain = Transformer(ModelConfig(vocab_size=12, init="t5", **SMALL)).eval()
+    plain.load_state_dict(scaled.state_dict())
+    hidden = []
+    scaled.ln_f.register_forward_hook(lambda m, i, o: hidden.append(o))
+    x = torch.randint(0, 12, (2, 7), generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        out, ref = scaled(x, positions(2, 7)), plain(x, positions(2, 7))
+        manual = (hidden[0] * SMALL["d_model"] ** -0.5) @ scaled.embed.weight.T  # tied head, no bias
+    torch.testing.assert_close(out, manual, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(out, ref * SMALL["d_model"] ** -0.5, rtol=1e-5, atol=1e-6)
+    assert (out - ref).abs().max() > 1e-2  # the scale is visible
+
+
+@pytest.mark.parametrize("pe", ["sinusoidal", "wavelet", "legendre"])
+def test_token_scaled_tables_follow_the_token_init(pe):
+    """scale="token" matches the token rows' init: RMS row norm token_std * sqrt(d) (0.02 or T5's 1)."""
+    d = 32
+    for init, std in (("gpt2", 0.02), ("t5", 1.0)):
+        model = Transformer(ModelConfig(vocab_size=12, pe=pe, init=init, n_layer=1, n_head=2, d_model=d, d_ff=64))
+        ref = np.arange(65)  # 0..n_max, the range wavelet and Legendre are scaled over (any for sinusoidal)
+        rows = model.pe.embed(torch.as_tensor(ref)[None])[0].double()
+        assert float(rows.pow(2).sum(1).mean().sqrt()) == pytest.approx(std * d ** 0.5, rel=1e-4), init
+        assert model.cfg.token_init_std == std
+        assert float(model.embed.weight.detach().std()) == pytest.approx(std, rel=0.1)
+
+
+def test_new_model_fields_change_no_config_hash_at_their_defaults():
+    """Config hashes leave out fields marked hash "omit_default" while at their defaults, so every earlier
+    run keeps its hash (tests/test_layout.py checks recorded ones); other values change the hash."""
+    import hashlib
+    import json
+    from dataclasses import fields
+
+    from empirics.engine.confighash import canonical_config, config_hash
+    from empirics.runconfig import TrainConfig
+
+    cfg = TrainConfig(task="copy", steps=5)
+    full = canonical_config(cfg)
+    assert {"linear_bias", "init", "output_scale"} <= set(full["model"])  # result.json keeps them
+    old = {k: v for k, v in full.items() if k != "device"}
+    old["model"] = {k: v for k, v in full["model"].items() if k not in ("linear_bias", "init", "output_scale")}
+    for f in fields(TrainConfig):  # other fields marked alike (e.g. data options)
+        if f.metadata.get("hash") == "omit_default" and old.get(f.name) == f.default:
+            del old[f.name]
+    text = json.dumps(old, sort_keys=True, separators=(",", ":"))
+    assert config_hash(cfg) == hashlib.sha256(text.encode()).hexdigest()
+    hashes = {config_hash(TrainConfig(task="copy", steps=5, model=ModelConfig(**kw)))
+              for kw in ({}, {"linear_bias": False}, {"init": "t5"}, {"output_scale": "rsqrt_d"})}
+    assert len(hashes) == 4

@@ -131,7 +131,7 @@ def test_protocol_registry_resolves_specs():
         assert [c["seed"] for c in expand(check_spec({"name": "t", "protocol": "toy", "profile": "three"}))] == [0, 1, 2]
         with pytest.raises(PelgError, match="unknown profile 'two'; valid: one, three"):
             check_spec({"name": "t", "protocol": "toy", "profile": "two"})
-        with pytest.raises(PelgError, match="unknown sweep protocol 'nope'; valid: li2025, toy"):
+        with pytest.raises(PelgError, match="unknown sweep protocol 'nope'; valid: kazemnejad2023, li2025, toy"):
             check_spec({"name": "t", "protocol": "nope", "profile": "one"})
     finally:
         del protocols.PROTOCOLS["toy"]

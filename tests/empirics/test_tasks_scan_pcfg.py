@@ -260,9 +260,10 @@ def test_pcfg_interpret_rejects_malformed_sources():
 # ---- PCFG SET: the task ------------------------------------------------------------------------------
 
 @FAST
-@given(seed=st.integers(0, 2**32 - 1), length=st.integers(1, 35), fmt=st.sampled_from(pcfg.FORMATS))
-def test_pcfg_samples_pass_the_oracle_and_a_second_evaluator(seed, length, fmt):
-    task = pcfg.TASKS["k23.pcfg"](format=fmt)
+@given(seed=st.integers(0, 2**32 - 1), length=st.integers(1, 35), fmt=st.sampled_from(pcfg.FORMATS),
+       distribution=st.sampled_from(pcfg.DISTRIBUTIONS))
+def test_pcfg_samples_pass_the_oracle_and_a_second_evaluator(seed, length, fmt, distribution):
+    task = pcfg.TASKS["k23.pcfg"](format=fmt, distribution=distribution)
     ex = task.sample(np.random.default_rng(seed), length)
     words = ex.source[1:] if fmt == "solve" else ex.source
     assert (ex.source[0] == pcfg.SOLVE) == (fmt == "solve")
@@ -301,7 +302,7 @@ def test_pcfg_shapes_follow_the_original_pcfg_conditioned_on_the_function_count(
         tree = top_down()
         if tree.count("U") + tree.count("B") == 2:
             reference[" ".join(tree)] += 1
-    task = pcfg.TASKS["k23.pcfg"]()
+    task = pcfg.TASKS["k23.pcfg"](distribution="pcfg")   # the published distribution: test_pcfg_distribution.py
     rng = np.random.default_rng(0)
     ours = Counter(collapse(task.sample(rng, 2).source) for _ in range(6000))
     assert set(ours) == set(reference) and len(ours) == 6
@@ -316,12 +317,14 @@ def test_pcfg_shapes_follow_the_original_pcfg_conditioned_on_the_function_count(
         assert abs(reference[shape] / 6000 - p) < 5 * sd, shape
 
 
-def test_pcfg_functions_are_uniform_within_their_class_and_seeded():
-    task = pcfg.TASKS["k23.pcfg"]()
+@pytest.mark.parametrize("distribution, p_unary", [("pcfg", 0.75 / (0.75 + 0.25 * 0.75)),   # PCFG: .8
+                                                   ("published", 1 - pcfg.BINARY_SHARE[1])])  # data: .857
+def test_pcfg_functions_are_uniform_within_their_class_and_seeded(distribution, p_unary):
+    task = pcfg.TASKS["k23.pcfg"](distribution=distribution)
     rng = np.random.default_rng(1)
     words = Counter(w for _ in range(1500) for w in task.sample(rng, 1).source if w in pcfg.FUNCTIONS)
     unary = sum(words[f] for f in pcfg.UNARY)
-    assert abs(unary / 1500 - 0.75 * 1.0 / (0.75 + 0.25 * 0.75)) < 0.04   # P(unary | one function) = .8
+    assert abs(unary / 1500 - p_unary) < 0.04                               # P(unary | one function)
     assert all(abs(words[f] / unary - 1 / 6) < 0.04 for f in pcfg.UNARY)
     assert task.sample(np.random.default_rng(3), 12) == task.sample(np.random.default_rng(3), 12)
     assert task.sample(np.random.default_rng(3), 12) != task.sample(np.random.default_rng(4), 12)
@@ -337,9 +340,13 @@ def test_pcfg_bad_options_raise():
     with pytest.raises(PelgError, match="plain, solve"):
         pcfg.TASKS["k23.pcfg"](format="scratchpad")
     with pytest.raises(PelgError, match="p_unary"):
-        pcfg.PcfgTask(p_unary=1.0)
+        pcfg.PcfgTask(p_unary=1.0, distribution="pcfg")
     with pytest.raises(PelgError, match="min_arg"):
-        pcfg.PcfgTask(min_arg=3, max_arg=2)
+        pcfg.PcfgTask(min_arg=3, max_arg=2, distribution="pcfg")
+    with pytest.raises(PelgError, match="unknown PCFG distribution 'naturalised'; valid: pcfg, published"):
+        pcfg.PcfgTask(distribution="naturalised")
+    with pytest.raises(PelgError, match="apply to distribution='pcfg' only"):
+        pcfg.PcfgTask(p_unary=0.5)
 
 
 # ---- the protocol file -------------------------------------------------------------------------------
@@ -368,3 +375,4 @@ def test_protocol_entries_are_consistent_with_the_tasks():
     assert (orig["train_lengths"], orig["test_buckets"][0][0]) == ([1, 22], 24)
     assert (proto["k23.pcfg"]["train_lengths"], proto["k23.pcfg"]["test_buckets"][-1][-1]) == ([1, 8], 35)
     assert (proto["k23.pcfg"]["n_train"], proto["k23.pcfg"]["n_test"]) == (72909, 11333)
+    assert proto["k23.pcfg"]["test_buckets"] == [[9, 35]]   # n_test is per bucket: 11,333 in total
