@@ -47,10 +47,11 @@ def _load(directory: Path):
 
 def _task_for(model, cfg, name: str):
     """The task `name` (in the run's format if it is the run's task), checked against the model's vocabulary."""
+    from .runconfig import task_of
     from .tasks import get_task
 
-    task = get_task(name, format=cfg.task_format if name == cfg.task else "plain")
-    own = get_task(cfg.task, format=cfg.task_format)
+    own = task_of(cfg)
+    task = own if name == cfg.task else get_task(name)
     same = (task.vocab is None and own.vocab is None) or (
         task.vocab is not None and own.vocab is not None and task.vocab.itos == own.vocab.itos)
     if not same or task.kind != own.kind:

@@ -68,6 +68,8 @@ class TrainConfig:
     n_train: int | str = field(default=0, metadata=HASH_OMIT_DEFAULT)   # 0 = a fresh stream; "all" = a pool
     data_seed: int = field(default=0, metadata=HASH_OMIT_DEFAULT)       # the set's seed (K23: one for all seeds)
     dataset: str = field(default="", metadata=HASH_OMIT_DEFAULT)        # an exported dataset directory
+    # task parameters (e.g. a K23 copy task's symbol inventory `n_symbols`); {} = the task's defaults
+    task_params: dict = field(default_factory=dict, metadata=HASH_OMIT_DEFAULT)
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -102,6 +104,8 @@ class TrainConfig:
             raise PelgError(f"data_seed must be an integer >= 0, got {self.data_seed!r}")
         if not isinstance(self.dataset, str):
             raise PelgError(f"dataset must be a directory path, got {self.dataset!r}")
+        if not isinstance(self.task_params, dict):
+            raise PelgError(f"task_params must be a table of task parameters, got {self.task_params!r}")
         if self.dataset and self.n_train:
             raise PelgError("give either dataset (an exported directory) or n_train (a generated fixed set), not both")
         self.select_best = _bool("select_best", self.select_best)
@@ -139,6 +143,11 @@ def _base_options(pe_options: dict) -> dict:
     return split_options(pe_options)[0]
 
 
+def task_of(cfg: TrainConfig):
+    """The run's task: its name, format and parameters (the one place a config becomes a Task)."""
+    return get_task(cfg.task, format=cfg.task_format, **cfg.task_params)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -151,7 +160,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     """Fill in what the task decides (the vocabulary size of token tasks) and check that task and model
     fit; in place, returns `cfg`. Its `to_dict()` is then the config that checkpoints and result.json
     record (and what a results store should hash)."""
-    task = get_task(cfg.task, format=cfg.task_format)
+    task = task_of(cfg)
     mc = cfg.model
     if task.kind == "regression" and mc.vocab_size != 0:
         raise PelgError(f"task {cfg.task!r} is a regression task: model.vocab_size must be 0")

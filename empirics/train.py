@@ -31,8 +31,7 @@ from .errors import PelgError
 from .evaluate import batch_scores, evaluate, make_batch
 from .model import Transformer
 from .positional import LearnedEmbedding
-from .runconfig import TrainConfig, build_model, resolve, resolve_device  # noqa: F401 (resolve: API)
-from .tasks import get_task
+from .runconfig import TrainConfig, build_model, resolve, resolve_device, task_of  # noqa: F401 (resolve: API)
 from .trainsets import FixedBatches, fixed_train_set, load_dataset
 
 CHECKPOINT = "checkpoint.pt"
@@ -239,7 +238,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    task = get_task(cfg.task, format=cfg.task_format)
+    task = task_of(cfg)
     model = build_model(cfg).to(device)
     if cfg.early_stop and task.kind == "regression":
         raise PelgError(f"early_stop needs an accuracy; task {cfg.task!r} is a regression task (mse)")

@@ -55,10 +55,10 @@ def _omit_new_defaults(d: dict, cls) -> None:
 
 
 @lru_cache(maxsize=256)
-def _vocab_size(task: str, task_format: str) -> int | None:
+def _vocab_size(task: str, task_format: str, params: str = "{}") -> int | None:
     from empirics.tasks import get_task
 
-    t = get_task(task, format=task_format)
+    t = get_task(task, format=task_format, **json.loads(params))
     return len(t.vocab) if t.kind in ("tokens", "sets") else None
 
 
@@ -71,7 +71,7 @@ def canonical_config(cfg) -> dict:
         raise PelgError(f"train config field 'model' must be a table, got {d['model']!r}")
     d = TrainConfig.from_dict(d).to_dict()
     _floats_as_floats(d, TrainConfig)
-    vocab = _vocab_size(d["task"], d["task_format"])
+    vocab = _vocab_size(d["task"], d["task_format"], json.dumps(d.get("task_params") or {}, sort_keys=True))
     if vocab is not None:
         d["model"]["vocab_size"] = vocab
     return d

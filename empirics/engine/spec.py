@@ -169,6 +169,9 @@ def _type_name(default) -> str:
     return "a table"
 
 
+WORD_VALUES = {"n_train": ("all",)}   # fields whose type is their default's, or one of these words
+
+
 def _type_ok(value, default) -> bool:
     if default is None:
         return True
@@ -199,7 +202,7 @@ def check_types(cfg: dict, where: str) -> None:
         for key, value in d.items():
             if key == "model" and cls is TrainConfig:
                 continue
-            if key in defaults and not _type_ok(value, defaults[key]):
+            if key in defaults and not _type_ok(value, defaults[key]) and value not in WORD_VALUES.get(key, ()):
                 raise PelgError(f"{where}: field {prefix + key!r} must be {_type_name(defaults[key])}, got {value!r}")
 
 
@@ -270,11 +273,11 @@ def _dry_check(configs: list[dict]) -> None:
     import torch
 
     from empirics.evaluate import forward, make_batch
-    from empirics.tasks import get_task
+    from empirics.runconfig import task_of
     from empirics.tasks.splits import lengths_in
     from empirics.train import TrainConfig, build_model
 
-    structural = ("task", "task_format", "layout", "model", "train_lengths", "eval_buckets")
+    structural = ("task", "task_format", "task_params", "layout", "model", "train_lengths", "eval_buckets")
     seen = set()
     for d in configs:
         key = json.dumps({k: d.get(k) for k in structural}, sort_keys=True)
@@ -284,7 +287,7 @@ def _dry_check(configs: list[dict]) -> None:
         cfg = TrainConfig.from_dict(copy.deepcopy({**d, "device": "cpu"}))
         label = f"{cfg.task}/{cfg.model.pe}"
         try:
-            task = get_task(cfg.task, format=cfg.task_format)
+            task = task_of(cfg)
             model = build_model(cfg).eval()
             with torch.no_grad():
                 for lo, hi in [cfg.train_lengths, *cfg.eval_buckets]:

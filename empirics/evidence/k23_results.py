@@ -154,7 +154,8 @@ def success_checks(cell_map: dict) -> dict:
 
 
 def scratchpad_cells(rows: list[dict], min_seeds: int = 1) -> dict:
-    """{task: {format: {pe: cell}}}: the scratchpad study's runs plus the main study's plain runs."""
+    """{task: {format: {pe: cell}}}: the scratchpad study's runs, with the main study's plain runs unless
+    the study ran its own plain format (at its own lengths)."""
     out: dict = {}
     formats = sorted({r["key"][2] for r in study_rows(rows, "scratchpad")})
     tasks = sorted({r["key"][1] for r in study_rows(rows, "scratchpad")})
@@ -163,7 +164,7 @@ def scratchpad_cells(rows: list[dict], min_seeds: int = 1) -> dict:
         for task, by_pe in cells(rows, min_seeds, "scratchpad", fmt).items():
             out.setdefault(task, {})[fmt] = by_pe
     for task in tasks:
-        if task in plain:
+        if task in plain and "plain" not in out.get(task, {}):
             out.setdefault(task, {})["plain"] = plain[task]
     return out
 

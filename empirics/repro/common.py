@@ -56,11 +56,13 @@ def run_many(configs: list[dict], workers: int, device: str = "auto", log=print,
             for key, outcome in executor.wait(timeout=1.0):
                 if outcome["status"] != "done":
                     raise PelgError(f"run {keys[key]} failed: {outcome.get('error')}")
-                results[keys[key]] = outcome["result"]
+                r = results[keys[key]] = outcome["result"]
                 done += 1
                 elapsed = time.time() - start
+                c = r["config"]
                 log(f"[{done}/{len(configs)}] elapsed {elapsed:6.0f}s  eta "
-                    f"{elapsed / done * (len(configs) - done):6.0f}s")
+                    f"{elapsed / done * (len(configs) - done):6.0f}s  {c['task']}/{c['model']['pe']} "
+                    f"seed {c['seed']}: {r['train_seconds']:.0f}s, {r['steps_done']} steps")
     finally:
         executor.shutdown()
     return results

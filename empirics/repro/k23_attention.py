@@ -19,7 +19,7 @@ from empirics import checkpoint
 from empirics.analysis import attention as A
 from empirics.evaluate import make_batch
 from empirics.plots.kazemnejad2023_attention import plot_attended_distance, plot_distance_to_nope
-from empirics.tasks import get_task
+from empirics.runconfig import task_of
 from .k23_protocol import model_dir
 
 DISTANCE_FIGURE = "kazemnejad2023_attention_distance.png"
@@ -46,7 +46,6 @@ def analyse(p: dict, out_dir: Path, rows: list[dict], log=print) -> dict:
     if not mains:
         return {"distance": {}, "histogram": {}}
     fmt = mains[0][2]
-    task = get_task(task_name, format=fmt)
     buckets = [tuple(b) for b in att["lengths"]]
     models: dict[tuple, tuple] = {}
 
@@ -57,7 +56,7 @@ def analyse(p: dict, out_dir: Path, rows: list[dict], log=print) -> dict:
 
     def distance(key_a, key_b):
         (a, cfg), (b, _) = load(key_a), load(key_b)
-        d = A.model_distance(a, b, task, buckets, int(att["n_per_length"]), cfg.layout, seed=0)
+        d = A.model_distance(a, b, task_of(cfg), buckets, int(att["n_per_length"]), cfg.layout, seed=0)
         return {"seeds": [key_a[4], key_b[4]], "layers": d.values, "pairs": d.pairs,
                 "fit": fit[key_a] and fit[key_b]}
 
@@ -83,7 +82,7 @@ def _histograms(p: dict, out_dir: Path, fit: dict) -> dict:
         if key[3] in out:
             continue  # one seed per PE (the first)
         model, cfg = _load(out_dir, key)
-        task = get_task(key[1], format=key[2])
+        task = task_of(cfg)
         lo, hi = cfg.train_lengths
         batch = make_batch(task, np.random.default_rng([0, 7]), lo, hi, HISTOGRAM_EXAMPLES, "eval",
                            tuple(cfg.train_lengths), cfg.layout)

@@ -131,8 +131,12 @@ def _scratchpad_table(p: dict, table: dict, verdict: dict) -> str:
                 rows.append([task, fmt, *[cell_text(by_fmt[fmt].get(pe)) for pe in p["pes"]]])
     paper = [K.PUBLISHED_ADDITION_FULL_SCRATCHPAD[K.PES.index(pe)] for pe in p["pes"]]
     rows.append(["k23.addition (paper)", "full", *[f"{v:.2f}" for v in paper]])
+    own = p.get("scratchpad", {}).get("lengths", {})
+    where = "; ".join(f"{t}: train {e['train'][0]}–{e['train'][1]}, test {e['test'][0][0]}–{e['test'][-1][1]}"
+                      for t, e in own.items())
     why = verdict.get("why") or (f"{verdict['comparisons']} comparisons; helps: {', '.join(verdict['helps']) or 'none'}")
-    return (markdown_table(["task", "format", *[K.LABELS[pe] for pe in p["pes"]]], rows)
+    return ((f"Lengths of the scratchpad study (every format, plain included): {where}.\n\n" if where else "")
+            + markdown_table(["task", "format", *[K.LABELS[pe] for pe in p["pes"]]], rows)
             + f"\n\n- **Scratchpads are not universal** (some format and PE where the scratchpad does not separate "
               f"above no scratchpad): **{verdict['verdict']}** ({why}).")
 

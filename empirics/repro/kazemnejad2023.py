@@ -37,10 +37,12 @@ BLOCK = "kazemnejad2023-table"
 RECORD = "kazemnejad2023_quick.json"
 
 
-def _config(p: dict, task: str, fmt: str, pe: str, seed: int) -> dict:
-    train, test = lengths(p, task)
+def _config(p: dict, task: str, fmt: str, pe: str, seed: int, study: str = "main") -> dict:
+    entry = p.get("scratchpad", {}).get("lengths", {}).get(task) if study == "scratchpad" else None
+    train, test = (list(entry["train"]), [list(b) for b in entry["test"]]) if entry else lengths(p, task)
     model = {**p["model"], "pe": pe, "pe_options": dict(p.get("pe_options", {}).get(pe, {}))}
-    return {"task": task, "task_format": fmt, "model": model, "seed": seed, "train_lengths": train,
+    params = dict(p.get("task_params", {}).get(task, {}))
+    return {"task": task, "task_format": fmt, "task_params": params, "model": model, "seed": seed, "train_lengths": train,
             "eval_buckets": [train, *test], "eval_samples": p["eval_samples"], **p["train"],
             **p.get("task_train", {}).get(task, {})}
 
@@ -52,7 +54,7 @@ def build_configs(p: dict, n_seeds: int | None = None) -> list[tuple[tuple, dict
     unknown_tasks = [t for t in [*p["tasks"], *p.get("scratchpad", {}).get("tasks", [])] if t not in K.TASKS]
     if unknown_tasks:
         raise PelgError(f"task {unknown_tasks[0]!r} is not a K23 task-split; valid: {', '.join(K.TASKS)}")
-    for table in ("task_lengths", "task_train", "task_seeds", "task_format"):
+    for table in ("task_lengths", "task_train", "task_seeds", "task_format", "task_params"):
         stray = sorted(set(p.get(table, {})) - set(p["tasks"]))
         if stray:
             raise PelgError(f"[{table}] names {stray[0]!r}, which is not among the protocol's tasks")
@@ -67,7 +69,7 @@ def build_configs(p: dict, n_seeds: int | None = None) -> list[tuple[tuple, dict
             if fmt not in get_task(task).formats:
                 continue  # sort and LEGO never carry a variable update (k23_scratchpad): no such format
             for pe in p["pes"]:
-                out += [(("scratchpad", task, fmt, pe, s), _config(p, task, fmt, pe, s))
+                out += [(("scratchpad", task, fmt, pe, s), _config(p, task, fmt, pe, s, "scratchpad"))
                         for s in seeds_for(p, task, n_seeds)]
     att = p.get("attention")
     if att:

@@ -61,7 +61,7 @@ def test_profiles_follow_the_protocol():
     quick = load_protocol("kazemnejad2023", "quick")
     qkeys = [key for key, _ in k.build_configs(quick)]
     assert {(key[1], key[3]) for key in qkeys if key[0] == "main"} == {(t, pe) for t in K.TASKS for pe in K.PES}
-    assert {key[2] for key in qkeys if key[0] == "scratchpad"} == {"full", "minimal"}
+    assert {key[2] for key in qkeys if key[0] == "scratchpad"} == {"plain", "full", "minimal"}
     assert [key for key, _ in k.build_configs(quick, n_seeds=3) if key[0] == "main"][:3] == [
         ("main", "k23.copy_rsc", "plain", "nope", s) for s in k.K23_SEEDS]
     with pytest.raises(PelgError, match="--seeds 4 is impossible"):

@@ -139,13 +139,14 @@ def test_protocol_registry_resolves_specs():
 
 def test_shipped_specs_expand_and_pass_the_dry_check():
     specs = shipped_specs()
-    assert {"smoke12", "li2025_smoke", "k23_small"} <= set(specs)
+    assert {"smoke12", "li2025_smoke", "k23_quick", "k23_full"} <= set(specs)
     sizes = {}
     for name in specs:
         configs = expand(load_spec(name))
-        dry_check(configs)
+        if name != "k23_full":  # 12 layers x 768: building ~200 paper-size models is a GPU-session check
+            dry_check(configs)
         sizes[name] = len(configs)
-    assert sizes["smoke12"] == 12 and sizes["k23_small"] == 45
+    assert sizes["smoke12"] == 12 and sizes["k23_quick"] == 105 and sizes["k23_full"] == 17 * 5 * 3 + 3 * 6 * 5 * 7 - 2 * 3 * 5
 
 
 # ----------------------------------------------------------------------------------------- end to end
