@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from pcfg_shapes import collapse
 from empirics.datasets import generate_split
 from empirics.tasks import pcfg, scan
 from empirics.tasks.protocols import task_protocol
@@ -154,14 +155,6 @@ def test_pcfg_shape_counts_and_the_tilt_are_exact():
 def test_pcfg_published_shapes_at_two_functions_are_exact(published):
     """At n = 2 the six shapes have weights 1 (U U s), r (three with one binary), r^2 (two with two);
     r = binary_weight(2) makes the mean binary share the published 0.290."""
-    def collapse(words):
-        out = []
-        for w in words:
-            tag = "U" if w in pcfg.UNARY else "B" if w in pcfg.BINARY else "," if w == "," else "s"
-            if not (tag == "s" and out and out[-1] == "s"):
-                out.append(tag)
-        return " ".join(out)
-
     r = pcfg.binary_weight(2)
     weights = {"U U s": 1, "U B s , s": r, "B U s , s": r, "B s , U s": r, "B B s , s , s": r * r,
                "B s , B s , s": r * r}

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pcfg_shapes import collapse
 from empirics.errors import PelgError
 from empirics.tasks import collate
 from empirics.tasks import pcfg, scan
@@ -280,14 +281,6 @@ def test_pcfg_samples_pass_the_oracle_and_a_second_evaluator(seed, length, fmt, 
 def test_pcfg_shapes_follow_the_original_pcfg_conditioned_on_the_function_count():
     """Monte Carlo: the original top-down process (P(unary) = .75, P(function in a slot) = .25),
     kept when it has exactly 2 functions, against our exact conditional sampler."""
-    def collapse(words):  # one "s" per string argument
-        out = []
-        for w in words:
-            tag = "U" if w in pcfg.UNARY else "B" if w in pcfg.BINARY else "," if w == "," else "s"
-            if not (tag == "s" and out and out[-1] == "s"):
-                out.append(tag)
-        return " ".join(out)
-
     r = random.Random(0)
 
     def top_down(slot_is_root=True):
