@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import PelgError, require_positive
+from .errors import PelgError, require_int, require_positive
+
+MAX_EXAMPLES = 4096  # examples averaged into one figure
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -25,8 +27,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True, help="a training output directory (model.pt)")
     p.add_argument("--task", required=True, help="a task sharing the model's vocabulary (usually its own)")
     p.add_argument("--length", type=int, required=True, help="example length in the task's unit")
-    p.add_argument("--n", type=int, default=1, help="examples (more than 1: their mean map)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=int, default=1, help=f"examples (more than 1: their mean map; at most {MAX_EXAMPLES})")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument("--out", type=Path, help="figure path, .png, .pdf or .svg (default DIR/attention_L{N}.png)")
     p.set_defaults(fn=cmd_attention)
     return p
@@ -77,8 +79,8 @@ def cmd_attention(args) -> None:
     model, cfg = _load(Path(args.model))
     task = _task_for(model, cfg, args.task)
     length = task.check_length(args.length)
-    n = require_positive("--n", args.n)
-    rng = np.random.default_rng(args.seed)
+    n = require_positive("--n", args.n, MAX_EXAMPLES)
+    rng = np.random.default_rng(require_int("--seed", args.seed, 0, 2**63 - 1))
     batch = make_batch(task, rng, length, length, n, "any", layout=cfg.layout)
     maps = attention_maps(model, batch, rng)  # per layer (n, H, T, T)
     tokens = None

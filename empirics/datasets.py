@@ -3,6 +3,9 @@ content hash), so that any dataset can be re-created from its manifest and check
 
 Splits: "train" (training lengths, never a held-out example), "iid_test" (training lengths, held-out
 examples only), "test" (every test bucket of the protocol; `n_test` examples per bucket).
+
+A manifest is input like any other: `check` validates every field (types, counts up to MAX_EXAMPLES,
+lengths up to MAX_LENGTH, split files inside the dataset directory) before it re-generates anything.
 """
 from __future__ import annotations
 
@@ -12,15 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PelgError, unknown
+from .errors import PelgError, require_int, require_positive, unknown
 from .fileio import atomic_write, write_json
 from .tasks import get_task
-from .tasks.base import Example, Task
+from .tasks.base import MAX_LENGTH, Example, Task
 from .tasks.protocols import task_protocol
 from .tasks.splits import draw, keep
 
 SPLITS = ("train", "iid_test", "test")
 MANIFEST = "manifest.json"
+MAX_EXAMPLES = 10**7     # examples of one split (per bucket for "test")
+MAX_SEED = 2**63 - 1
 
 
 def _jsonable(value):
@@ -61,7 +66,14 @@ def _digest(text: str) -> str:
 
 def export(name: str, split: str, out_dir: Path, format: str = "plain", seed: int = 0,
            n: int | None = None) -> dict:
-    """Write `<out_dir>/<split>.jsonl` and add the split to `<out_dir>/manifest.json`."""
+    """Write `<out_dir>/<split>.jsonl` and add the split to `<out_dir>/manifest.json`; `n` examples (per
+    bucket for "test"), None = the protocol's. If the manifest cannot be written, the split file is put
+    back as it was."""
+    if n is not None:
+        require_positive("n", n, MAX_EXAMPLES)
+    require_int("seed", seed, 0, MAX_SEED)
+    if split not in SPLITS:
+        raise unknown("split", split, SPLITS)
     task = get_task(name, format=format)
     protocol = task_protocol(name)
     out_dir = Path(out_dir)
@@ -74,26 +86,140 @@ def export(name: str, split: str, out_dir: Path, format: str = "plain", seed: in
             raise PelgError(f"{str(manifest_path)!r} describes another dataset (task/format/seed/protocol); "
                             f"export into a new directory")
     examples = generate_split(task, protocol, split, seed, n)
+    if not examples:
+        raise PelgError(f"task {name!r} has no {split} examples under its protocol")
     text = "".join(json.dumps(example_row(e), sort_keys=True) + "\n" for e in examples)
-    atomic_write(out_dir / f"{split}.jsonl", lambda f: f.write(text.encode()))
+    split_path = out_dir / f"{split}.jsonl"
+    before = split_path.read_bytes() if split_path.is_file() else None
+    atomic_write(split_path, lambda f: f.write(text.encode()))
     lengths = [e.length for e in examples]
     manifest["splits"][split] = {"file": f"{split}.jsonl", "n": len(examples), "n_requested": n,
                                  "min_length": min(lengths), "max_length": max(lengths), "sha256": _digest(text)}
-    write_json(manifest_path, manifest)
+    try:
+        write_json(manifest_path, manifest)
+    except BaseException:
+        _put_back(split_path, before)
+        raise
     return manifest
+
+
+def _put_back(path: Path, before: bytes | None) -> None:
+    """Restore `path` to `before` (None: remove it), best effort: the caller is already failing."""
+    try:
+        if before is None:
+            path.unlink(missing_ok=True)
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()
+        else:
+            atomic_write(path, lambda f: f.write(before))
+    except (OSError, PelgError):
+        pass
 
 
 def read_manifest(out_dir: Path) -> dict:
-    path = Path(out_dir) / MANIFEST
+    """The manifest of a dataset directory, its fields checked (`check_manifest`)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PelgError(f"{str(out_dir)!r} is a file, not a dataset directory (the --out of `pelg data export`)")
+    path = out_dir / MANIFEST
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise PelgError(f"no {MANIFEST} in {str(out_dir)!r}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except IsADirectoryError:
+        raise PelgError(f"{str(path)!r} is a directory, not a manifest file") from None
+    except OSError as e:
+        raise PelgError(f"cannot read {str(path)!r}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise PelgError(f"{str(path)!r} is corrupt (not JSON)") from None
     if not isinstance(manifest, dict) or manifest.get("pelg_dataset") != 1 or "splits" not in manifest:
         raise PelgError(f"{str(path)!r} is not a pelg dataset manifest")
+    check_manifest(manifest, path)
     return manifest
+
+
+def _count(where: str, value, allow_all: bool = False):
+    if allow_all and value == "all":
+        return value
+    return require_positive(where, value, MAX_EXAMPLES)
+
+
+def _range(where: str, value) -> tuple[int, int]:
+    ok = isinstance(value, list) and len(value) == 2 and all(isinstance(x, int) and not isinstance(x, bool)
+                                                            for x in value)
+    if not ok or not 0 <= value[0] <= value[1] <= MAX_LENGTH:
+        raise PelgError(f"{where} must be [lo, hi] with 0 <= lo <= hi <= {MAX_LENGTH}, got {value!r}")
+    return tuple(value)
+
+
+def check_manifest(manifest: dict, path: Path) -> None:
+    """Every field `check` and the training loader read: types, counts, lengths and the split list."""
+    where = f"{str(path)!r}:"
+    for key in ("task", "format"):
+        if not isinstance(manifest.get(key), str):
+            raise PelgError(f"{where} {key!r} must be a string, got {manifest.get(key)!r}")
+    require_int(f"{where} 'seed'", manifest.get("seed"), 0, MAX_SEED)
+    protocol = manifest.get("protocol")
+    if not isinstance(protocol, dict):
+        raise PelgError(f"{where} 'protocol' must be a table, got {protocol!r}")
+    _range(f"{where} protocol 'train_lengths'", protocol.get("train_lengths"))
+    buckets = protocol.get("test_buckets")
+    if not isinstance(buckets, list) or not buckets:
+        raise PelgError(f"{where} protocol 'test_buckets' must be a non-empty list, got {buckets!r}")
+    for b in buckets:
+        _range(f"{where} protocol 'test_buckets'", b)
+    for key in ("n_train", "n_test"):
+        _count(f"{where} protocol {key!r}", protocol.get(key), allow_all=True)
+    splits = manifest["splits"]
+    if not isinstance(splits, dict) or not splits:
+        raise PelgError(f"{where} 'splits' must list at least one split (export one with `pelg data export`), "
+                        f"got {splits!r}")
+    for split, info in splits.items():
+        if split not in SPLITS:
+            raise unknown(f"split in {str(path)!r}", split, SPLITS)
+        if not isinstance(info, dict):
+            raise PelgError(f"{where} split {split!r} must be a table, got {info!r}")
+        for key in ("file", "sha256"):
+            if not isinstance(info.get(key), str):
+                raise PelgError(f"{where} split {split!r}: {key!r} must be a string, got {info.get(key)!r}")
+        _count(f"{where} split {split!r}: 'n'", info.get("n"))
+        if info.get("n_requested") is not None:
+            _count(f"{where} split {split!r}: 'n_requested'", info.get("n_requested"))
+        expected = expected_count(protocol, split, info.get("n_requested"))
+        if expected is not None and expected != info["n"]:
+            raise PelgError(f"{where} split {split!r}: 'n' is {info['n']}, but the protocol and n_requested "
+                            f"give {expected} examples")
+
+
+def expected_count(protocol: dict, split: str, n: int | None) -> int | None:
+    """The number of examples `generate_split` gives (None for a finite pool's "all")."""
+    count = n or protocol["n_train" if split == "train" else "n_test"]
+    if count == "all":
+        return None
+    return count * (len(protocol["test_buckets"]) if split == "test" else 1)
+
+
+def read_split(out_dir: Path, split: str, info: dict) -> tuple[Path, str]:
+    """(path, text) of one split file: inside the dataset directory, UTF-8, and matching its manifest hash."""
+    out_dir = Path(out_dir)
+    path = out_dir / info["file"]
+    if not path.resolve().is_relative_to(out_dir.resolve()):
+        raise PelgError(f"split {split!r}: file {info['file']!r} is outside the dataset directory "
+                        f"{str(out_dir)!r}; a manifest names files inside it")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PelgError(f"split file {str(path)!r} is missing") from None
+    except IsADirectoryError:
+        raise PelgError(f"split file {str(path)!r} is a directory, not a JSONL file") from None
+    except OSError as e:
+        raise PelgError(f"cannot read split file {str(path)!r}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise PelgError(f"split file {str(path)!r} is not UTF-8 text (byte {e.start}); "
+                        f"not a JSONL file of `pelg data export`") from None
+    if _digest(text) != info["sha256"]:
+        raise PelgError(f"split {split!r}: {str(path)!r} does not match its manifest hash (modified or corrupt)")
+    return path, text
 
 
 def check(out_dir: Path) -> dict[str, str]:
@@ -103,13 +229,10 @@ def check(out_dir: Path) -> dict[str, str]:
     task = get_task(manifest["task"], format=manifest["format"])
     status = {}
     for split, info in manifest["splits"].items():
-        path = Path(out_dir) / info["file"]
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise PelgError(f"split file {str(path)!r} is missing") from None
-        if _digest(text) != info["sha256"]:
-            raise PelgError(f"split {split!r}: {str(path)!r} does not match its manifest hash (modified or corrupt)")
+        path, text = read_split(out_dir, split, info)
+        lines = text.count("\n")
+        if lines != info["n"]:
+            raise PelgError(f"split {split!r}: the manifest says n = {info['n']}, {str(path)!r} has {lines} rows")
         again = generate_split(task, manifest["protocol"], split, manifest["seed"], info["n_requested"])
         regenerated = "".join(json.dumps(example_row(e), sort_keys=True) + "\n" for e in again)
         if _digest(regenerated) != info["sha256"]:

@@ -1,7 +1,10 @@
 """Atomic file writes: a temporary file in the target directory, then a rename, so a crash or an error
-never leaves a half-written result, checkpoint or figure."""
+never leaves a half-written result, checkpoint or figure. A failed write (a full disk included) is one
+PelgError naming the path; its temporary file and the directories it created are removed."""
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import tempfile
@@ -10,21 +13,87 @@ from pathlib import Path
 from .errors import PelgError
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call `write(f)` on a binary temp file next to `path`, then rename it to `path`."""
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _open(fd: int):
+    """The temp file's object (a seam: tests make it fail as a full disk would)."""
+    return os.fdopen(fd, "wb")
+
+
+def write_error(path: Path, e: OSError) -> PelgError:
+    """The one-line error for an OSError while writing `path`."""
+    if e.errno == errno.ENOSPC:
+        return PelgError(f"no space left on device writing {str(path)!r}")
+    return PelgError(f"cannot write {str(path)!r}: {e.strerror or e}")
+
+
+def _missing_dirs(directory: Path) -> list[Path]:
+    """The ancestors of `directory` (itself included) that do not exist yet, deepest first."""
+    out = []
+    while not directory.exists() and directory != directory.parent:
+        out.append(directory)
+        directory = directory.parent
+    return out
+
+
+class _Hashing:
+    """A binary file that keeps the sha256 of what is written through it."""
+
+    def __init__(self, f):
+        self.f, self.sha256 = f, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        return self.f.write(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
+    def fileno(self) -> int:
+        return self.f.fileno()
+
+
+def atomic_write(path: Path, write, verify: bool = False) -> None:
+    """Call `write(f)` on a binary temp file next to `path`, then rename it to `path`. With `verify`, the
+    temp file is read back first, and the previous file is kept unless it holds exactly the bytes written
+    (a checkpoint is replaced only by a good one)."""
     path = Path(path)
+    created = _missing_dirs(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
+        _remove_empty(created)
+        if e.errno == errno.ENOSPC:
+            raise write_error(path, e) from None
         raise PelgError(f"cannot write to {str(path.parent)!r}: {e.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
+        with _open(fd) as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes 0600: the mode open() would give
+            sink = _Hashing(f) if verify else f
+            write(sink)
+        if verify and hashlib.sha256(Path(tmp).read_bytes()).digest() != sink.sha256.digest():
+            raise PelgError(f"writing {str(path)!r}: the bytes read back differ from those written; "
+                            f"the previous file is kept")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        _remove_empty(created)
+        if isinstance(e, OSError) and e.errno is not None:
+            raise write_error(path, e) from None
         raise
+
+
+def _remove_empty(dirs: list[Path]) -> None:
+    for d in dirs:  # deepest first
+        try:
+            d.rmdir()
+        except OSError:
+            return
 
 
 def write_json(path: Path, obj) -> None:
@@ -33,3 +102,9 @@ def write_json(path: Path, obj) -> None:
 
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def recorded_result(name: str) -> Path:
+    """empirics/repro/results/<name>: a reproduction's recorded summary that ledger entries read (the path is
+    anchored at this file, so reading it neither imports the reproductions nor depends on sys.path)."""
+    return Path(__file__).resolve().parent / "repro" / "results" / name

@@ -1,8 +1,12 @@
 """A small Transformer with a pluggable positional encoding (decoder-only or encoder).
 
-Pre-norm blocks; attention through `scaled_dot_product_attention` with one float mask that sums the PE
-bias, the causal mask and the key-padding mask (FlexAttention has no CPU backward, so the CPU path is
-SDPA). Options follow the papers: Kazemnejad et al. 2023 (K23) built their decoder from T5 blocks (Raffel et
+Pre-norm blocks; attention through one of the kernels of `empirics.attention_backends` (`attention`):
+on the CPU `scaled_dot_product_attention` with one float mask that sums the PE bias, the causal mask and
+the key-padding mask (the reference); on CUDA FlexAttention for bias PEs and SDPA's fused causal kernels
+for the others. The forward pass makes no host-device synchronisation: position ids are checked, and the
+PE's tables grown, on the host before it (`empirics.pe_base`).
+
+Options follow the papers: Kazemnejad et al. 2023 (K23) built their decoder from T5 blocks (Raffel et
 al. 2020): RMSNorm, ReLU, no score scaling, no biases in attention and MLP, T5's initialisation, tied
 embeddings and the final hidden state scaled by d_model^-0.5 before the LM head (`linear_bias`, `init`,
 `output_scale`); Li 2025 a 2-layer, single-head, d_model 64 encoder on real-valued inputs. The defaults
@@ -13,11 +17,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from .attention_backends import (BACKENDS, AttentionPlan, attend, check_backend, choose_backend, fp32_region,
+                                 plan_attention)
 from .errors import PelgError, require_positive, unknown
-from .positional import TOKEN_INIT_STD, PositionalEncoding, T5Bias, build_pe
+from .pe_base import reserve_for
+from .positional import PES, TOKEN_INIT_STD, PositionalEncoding, T5Bias, build_pe
 from .positions import PositionScheme, parse_pe_name, split_options
 
 
@@ -52,11 +58,13 @@ class ModelConfig:
     linear_bias: bool = field(default=True, metadata=HASH_OMIT_DEFAULT)   # False: no bias in attention, MLP
     init: str = field(default="gpt2", metadata=HASH_OMIT_DEFAULT)         # "gpt2" | "t5"
     output_scale: str = field(default="none", metadata=HASH_OMIT_DEFAULT)  # "none" | "rsqrt_d"
+    # the attention kernel (empirics.attention_backends): "auto" | "sdpa" | "flex" | "fused"
+    attention: str = field(default="auto", metadata=HASH_OMIT_DEFAULT)
 
     def __post_init__(self):
         checks = {"arch": (self.arch, ("decoder", "encoder")), "activation": (self.activation, ("gelu", "relu")),
                   "norm": (self.norm, ("layernorm", "rmsnorm")), "init": (self.init, tuple(INIT_TOKEN_STD)),
-                  "output_scale": (self.output_scale, ("none", "rsqrt_d"))}
+                  "output_scale": (self.output_scale, ("none", "rsqrt_d")), "attention": (self.attention, BACKENDS)}
         for name, (value, valid) in checks.items():
             if value not in valid:
                 raise unknown(name, value, valid)
@@ -70,7 +78,7 @@ class ModelConfig:
             raise PelgError(f"vocab_size must be an integer >= 0 (0 = regression), got {self.vocab_size!r}")
         if self.d_model % self.n_head:
             raise PelgError(f"d_model {self.d_model} is not divisible by n_head {self.n_head}")
-        parse_pe_name(self.pe)
+        check_backend(self.attention, PES[parse_pe_name(self.pe)[0]].hook, self.pe, self.dropout)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -103,12 +111,12 @@ class Attention(nn.Module):
         self.dropout = cfg.dropout
 
     def forward(self, x, mask, pe: PositionalEncoding, positions):
+        """x (B, T, D); mask: the reference float mask (or None) or an AttentionPlan -> (B, T, D)."""
         B, T, D = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_head, self.d_head).permute(2, 0, 3, 1, 4)  # (B, H, T, dh)
         if pe.hook == "qk":
             q, k = pe.rotate(q, positions, "query"), pe.rotate(k, positions, "key")
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale,
-                                           dropout_p=self.dropout if self.training else 0.0)  # (B, H, T, dh)
+        y = attend(q, k, v, mask, self.scale, self.dropout if self.training else 0.0)  # (B, H, T, dh)
         return self.out(y.transpose(1, 2).reshape(B, T, D))
 
 
@@ -134,6 +142,8 @@ class Transformer(nn.Module):
     positions: (B, T) integer position ids (from a PositionScheme).
     pad_mask: optional (B, T) bool, True at padding tokens (masked as keys).
     scale: optional (B,) instance scale n (source tokens), used by scale-aware PEs (LBPE).
+    Position ids on the CPU (as `empirics.positions` makes them) are checked without a device sync; the
+    device part of the pass is `core`, which `compile_core` compiles.
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -155,6 +165,7 @@ class Transformer(nn.Module):
         self.apply(self._init)
         if cfg.init == "t5":
             self._init_t5()
+        self._compiled_core = None
 
     @staticmethod
     def _init(m):
@@ -185,10 +196,11 @@ class Transformer(nn.Module):
             normal(self.pe.table.weight, std=d ** -0.5)
 
     def attention_mask(self, positions, pad_mask, T, device, scale=None) -> torch.Tensor | None:
-        """Float mask (B or 1, H or 1, T, T): PE bias + causal -inf + key padding -inf."""
+        """Float mask (B or 1, H or 1, T, T): PE bias + causal -inf + key padding -inf (the "sdpa" path)."""
         mask = None
         if self.pe.hook == "bias":
-            mask = self.pe.bias(positions, positions, scale)  # (B, H, T, T)
+            with fp32_region(device):
+                mask = self.pe.bias(positions, positions, scale)  # (B, H, T, T)
         neg = torch.zeros(1, 1, T, T, device=device)
         if self.cfg.causal:
             neg = neg.masked_fill(torch.ones(T, T, dtype=torch.bool, device=device).triu(1), float("-inf"))
@@ -198,15 +210,32 @@ class Transformer(nn.Module):
             mask = neg if mask is None else mask + neg
         return mask
 
+    def attention_inputs(self, positions, pad_mask, T, device, scale=None) -> torch.Tensor | AttentionPlan | None:
+        """What every layer's attention reads: the float mask ("sdpa") or an AttentionPlan ("flex", "fused")."""
+        backend = choose_backend(self.cfg.attention, self.pe.hook, torch.device(device).type,
+                                 self.training and self.cfg.dropout > 0)
+        if backend == "sdpa":
+            return self.attention_mask(positions, pad_mask, T, device, scale)
+        return plan_attention(backend, self.pe, positions, pad_mask, self.cfg.causal, self.cfg.n_head, scale)
+
     def forward(self, inputs: torch.Tensor, positions: torch.Tensor, pad_mask: torch.Tensor | None = None,
                 scale: torch.Tensor | None = None):
+        reserve_for(self.pe, positions)  # host ints from CPU position ids: tables grown before the pass
+        device = inputs.device
+        positions = positions.to(device, non_blocking=True)
+        pad_mask = None if pad_mask is None else pad_mask.to(device, non_blocking=True)
+        scale = None if scale is None else scale.to(device, non_blocking=True)
+        core = self.core if self._compiled_core is None else self._compiled_core
+        return core(inputs, positions, pad_mask, scale)
+
+    def core(self, inputs, positions, pad_mask=None, scale=None):
+        """The device part of `forward` (every tensor on the model's device; tables already reserved)."""
         B, T = inputs.shape
-        positions = positions.to(inputs.device)
         x = self.embed(inputs.unsqueeze(-1).float()) if self.regression else self.embed(inputs)  # (B, T, D)
         if self.pe.hook == "embedding":
             x = x + self.pe.embed(positions)
         x = self.drop(x)
-        mask = self.attention_mask(positions, pad_mask, T, inputs.device, scale)
+        mask = self.attention_inputs(positions, pad_mask, T, inputs.device, scale)
         for block in self.blocks:
             x = block(x, mask, self.pe, positions)
         x = self.ln_f(x)
@@ -214,3 +243,9 @@ class Transformer(nn.Module):
             x = x * self.output_scale
         out = self.head(x)  # (B, T, V) or (B, T, 1)
         return out.squeeze(-1) if self.regression else out
+
+    def compile_core(self, **options) -> "Transformer":
+        """Run `core` through torch.compile from now on (issue 14; `options` go to torch.compile). The host
+        part of `forward` stays eager, so the compiled graph has no data-dependent break."""
+        self._compiled_core = torch.compile(self.core, **options)
+        return self

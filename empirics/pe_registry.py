@@ -21,12 +21,13 @@ _TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
 
 @dataclass(frozen=True)
 class Option:
-    """One PE option: its default (whose type is the option's type), its valid values, a lower bound."""
+    """One PE option: its default (whose type is the option's type), its valid values, its bounds."""
 
     default: object
     choices: tuple | None = None
     minimum: float | None = None      # lowest valid value
     above: bool = False               # True: the value must be strictly above `minimum`
+    maximum: float | None = None      # highest valid value
 
     def parse(self, owner: str, key: str, value):
         """`value` (a string from the CLI, or a TOML value) converted to the option's type and checked."""
@@ -49,6 +50,8 @@ class Option:
             raise PelgError(f"{where}: valid: {', '.join(map(str, self.choices))}")
         if self.minimum is not None and (out <= self.minimum if self.above else out < self.minimum):
             raise PelgError(f"{where}: must be {'>' if self.above else '>='} {self.minimum}")
+        if self.maximum is not None and out > self.maximum:
+            raise PelgError(f"{where}: must be <= {self.maximum}")
         return out
 
 

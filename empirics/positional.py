@@ -3,7 +3,7 @@
 Every PE acts through one of three hooks (DESIGN.md):
 - "embedding": a vector added to the token embedding (learned, sinusoidal, wavelet, Legendre);
 - "qk":        a transform of queries and keys (RoPE, xPos);
-- "bias":      an additive attention-logit bias (T5, ALiBi, KERPLE, FIRE);
+- "bias":      an additive attention-logit bias (T5, ALiBi, KERPLE, FIRE, LBPE; `empirics.pe_bias`);
 NoPE uses none. Position ids always come from the caller as a (B, T) integer tensor, so re-indexing
 schemes (randomized positions, Scale Hint; see `empirics.positions`) work with every PE.
 
@@ -12,7 +12,8 @@ positions 0..P-1 and cached (`_TheoryTable`), so the numbers the model uses are 
 Learned parameters (T5 table, KERPLE r1/r2, FIRE MLP) are torch parameters whose forward formula is
 tested against the theory function with the same values.
 
-Each PE is registered once, at the end of this file (`empirics.pe_registry.register_pe`).
+Each PE is registered once, at the end of this file (`empirics.pe_registry.register_pe`). The base class,
+the table cache and position reservation (no host sync in the forward pass) are in `empirics.pe_base`.
 """
 from __future__ import annotations
 
@@ -27,51 +28,8 @@ from theory import encodings as E
 from .errors import PelgError, unknown
 # build_pe, resolve_options and PES are read through this module, which fills the registry:
 from .pe_registry import PES, Option, PEContext, PESpec, build_pe, register_pe, resolve_options  # noqa: F401
-
-
-class _TheoryTable(nn.Module):
-    """Rows f(arange(P)) of a numpy function of integer positions, grown on demand.
-
-    `lookup(positions)` gathers rows for a (B, T) long tensor -> (B, T, *row_shape).
-    """
-
-    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], initial: int = 64):
-        super().__init__()
-        self.fn = fn
-        self.register_buffer("table", self._compute(initial), persistent=False)
-
-    def _compute(self, size: int) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(self.fn(np.arange(size)), dtype=np.float32))
-
-    def lookup(self, positions: torch.Tensor) -> torch.Tensor:
-        if positions.numel() and int(positions.min()) < 0:
-            raise PelgError(f"negative position id {int(positions.min())}")
-        need = int(positions.max()) + 1 if positions.numel() else 0
-        if need > self.table.shape[0]:
-            size = max(need, 2 * self.table.shape[0])
-            self.table = self._compute(size).to(self.table.device)
-        return self.table[positions]
-
-
-class PositionalEncoding(nn.Module):
-    """Base class. Subclasses set `hook` and implement the matching method."""
-
-    hook = "none"
-
-    def embed(self, positions: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, D)
-        raise NotImplementedError
-
-    def rotate(self, x: torch.Tensor, positions: torch.Tensor, role: str) -> torch.Tensor:
-        """x (B, H, T, dh), positions (B, T) -> (B, H, T, dh)."""
-        raise NotImplementedError
-
-    def bias(self, q_pos: torch.Tensor, k_pos: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
-        """q_pos (B, Tq), k_pos (B, Tk), optional instance scale n (B,) -> (B, H, Tq, Tk)."""
-        raise NotImplementedError
-
-
-class NoPE(PositionalEncoding):
-    """No positional information (Kazemnejad et al. 2023): attention sees only content and the mask."""
+from .pe_base import NoPE, PositionalEncoding, _TheoryTable, host_checks, position_range  # noqa: F401
+from .pe_bias import LBPE, T5Bias, ALiBi, Fire, Kerple  # noqa: F401  (registered below)
 
 
 # ----------------------------------------------------------------------------- embedding hook
@@ -130,12 +88,17 @@ class LearnedEmbedding(PositionalEncoding):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(max_positions, d_model) * TOKEN_INIT_STD)
 
+    def reserve(self, size: int) -> None:
+        """Positions 0..size-1 must have rows: raise before the forward pass, on the host."""
+        if size > self.weight.shape[0]:
+            raise PelgError(f"learned PE has positions 0..{self.weight.shape[0] - 1}; position {size - 1} is "
+                            f"outside its table (raise max_positions)")
+
     def embed(self, positions):
-        size = self.weight.shape[0]
-        if positions.numel() and (int(positions.max()) >= size or int(positions.min()) < 0):
-            bad = int(positions.max()) if int(positions.max()) >= size else int(positions.min())
-            raise PelgError(f"learned PE has positions 0..{size - 1}; position {bad} is outside its table "
-                            f"(raise max_positions)")
+        if host_checks(positions):
+            span = position_range(positions)  # negative ids raise here
+            if span is not None:
+                self.reserve(span[1] + 1)
         return self.weight[positions]  # (B, T, D)
 
 
@@ -169,145 +132,47 @@ class Rotary(PositionalEncoding):
             raise unknown("rope layout", layout, ["half", "interleaved"])
         self.layout = layout
         self.angles = _TheoryTable(lambda p: E.rope_angles(p, d_head, base=base, fraction=fraction))
-        self.scales = (_TheoryTable(lambda p: E.xpos_scale(p, d_head, fraction=fraction, gamma=gamma,
-                                                            scale_base=scale_base)) if xpos else None)
+        self.scales = None
+        if xpos:
+            limit = xpos_float32_limit(d_head, fraction, gamma, scale_base)
+            why = (f"xPos's float32 key scale 1/zeta^(p/{scale_base:g}) overflows to inf from position {limit:,} "
+                   f"(gamma {gamma:g}); keep every position id below it")
+            self.scales = _TheoryTable(lambda p: E.xpos_scale(p, d_head, fraction=fraction, gamma=gamma,
+                                                              scale_base=scale_base), limit=limit, why=why)
 
     def rotate(self, x, positions, role):
-        theta = self.angles.lookup(positions).unsqueeze(1).to(x.dtype)  # (B, 1, T, r)
-        out = rotate_pairs(x, theta.cos(), theta.sin(), self.layout)
+        """Angles, cos/sin and xPos scales in float32 (the tables' dtype), cast to x's dtype where they
+        multiply x (bf16 under autocast)."""
+        theta = self.angles.lookup(positions).unsqueeze(1)  # (B, 1, T, r) float32
+        out = rotate_pairs(x, theta.cos().to(x.dtype), theta.sin().to(x.dtype), self.layout)
         if self.scales is not None:
-            s = self.scales.lookup(positions).unsqueeze(1).to(x.dtype)  # (B, 1, T, r)
-            s = s if role == "query" else 1.0 / s
+            s = self.scales.lookup(positions).unsqueeze(1)  # (B, 1, T, r) float32
+            s = (s if role == "query" else 1.0 / s).to(x.dtype)
             s = torch.cat([s, s], -1) if self.layout == "half" else s.repeat_interleave(2, -1)
             r2 = s.shape[-1]
             out = torch.cat([out[..., :r2] * s, out[..., r2:]], dim=-1)
         return out
 
 
-# ----------------------------------------------------------------------------- bias hook
-def _offsets(q_pos: torch.Tensor, k_pos: torch.Tensor) -> torch.Tensor:
-    """(B, Tq), (B, Tk) -> (B, 1, Tq, Tk) query minus key position."""
-    return (q_pos[:, :, None] - k_pos[:, None, :]).unsqueeze(1)
+def xpos_float32_limit(d_head: int, fraction: float, gamma: float, scale_base: float) -> int | None:
+    """The first position p whose xPos key scale 1/zeta_k^(p/scale_base) (Sun et al. 2022), computed as
+    the model does (1 / the float32 theory scale, in float32), is inf for some k; None if none below 2^40.
+    The smallest zeta, gamma/(1 + gamma), decides: 36,261 at the defaults (gamma 0.4, scale_base 512)."""
+    def overflows(p: int) -> bool:
+        s = np.asarray(E.xpos_scale([p], d_head, fraction=fraction, gamma=gamma, scale_base=scale_base), np.float32)
+        with np.errstate(over="ignore", divide="ignore"):
+            return not np.isfinite(np.float32(1.0) / s).all()
 
-
-def _distance(q_pos, k_pos, symmetric: bool) -> torch.Tensor:
-    """|i - j| (symmetric) or max(i - j, 0) (causal: future keys are masked by the model)."""
-    rel = _offsets(q_pos, k_pos)
-    return rel.abs() if symmetric else rel.clamp(min=0)
-
-
-class ALiBi(PositionalEncoding):
-    """ALiBi (Press et al. 2022): logit -= m_h * distance, slopes from `theory.encodings.alibi_slopes`."""
-
-    hook = "bias"
-
-    def __init__(self, n_head: int, symmetric: bool):
-        super().__init__()
-        self.symmetric = symmetric
-        self.register_buffer("slopes", torch.as_tensor(E.alibi_slopes(n_head), dtype=torch.float32))
-
-    def bias(self, q_pos, k_pos, scale=None):
-        return -self.slopes.view(1, -1, 1, 1) * _distance(q_pos, k_pos, self.symmetric)
-
-
-class T5Bias(PositionalEncoding):
-    """T5 relative bias (Raffel et al. 2020): a learned scalar per (bucket, head); buckets from
-    `theory.encodings.t5_relative_bucket`. One table shared by all layers (as in K23's code)."""
-
-    hook = "bias"
-
-    def __init__(self, n_head: int, bidirectional: bool, num_buckets: int = 32, max_distance: int = 128):
-        super().__init__()
-        self.table = nn.Embedding(num_buckets, n_head)
-        nn.init.normal_(self.table.weight, std=0.02)
-        self.num_buckets, self.max_distance, self.bidirectional = num_buckets, max_distance, bidirectional
-        E.t5_relative_bucket(np.arange(-1, 2), bidirectional, num_buckets, max_distance)  # bad options fail here
-        self._span = 0
-        self.register_buffer("_buckets", torch.zeros(1, dtype=torch.long), persistent=False)
-
-    def buckets(self, rel: torch.Tensor) -> torch.Tensor:
-        """Bucket ids for relative positions rel = key - query (any shape), via a cached theory table."""
-        span = int(rel.abs().max()) + 1 if rel.numel() else 1
-        if span > self._span:
-            self._span = max(span, 2 * self._span, 64)
-            ids = E.t5_relative_bucket(np.arange(-self._span + 1, self._span), self.bidirectional,
-                                       self.num_buckets, self.max_distance)
-            self._buckets = torch.as_tensor(ids, dtype=torch.long, device=rel.device)
-        return self._buckets[rel + self._span - 1]
-
-    def bias(self, q_pos, k_pos, scale=None):
-        rel = -_offsets(q_pos, k_pos).squeeze(1)  # (B, Tq, Tk) key - query
-        return self.table(self.buckets(rel)).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
-
-
-class Kerple(PositionalEncoding):
-    """KERPLE (Chi et al. 2022): log variant -r1 log(1 + r2 d), power variant -r1 d^r2; r1, r2 > 0 learned
-    per head (power: r2 in (0, 2))."""
-
-    hook = "bias"
-
-    def __init__(self, n_head: int, kind: str, symmetric: bool):
-        super().__init__()
-        if kind not in ("log", "power"):
-            raise unknown("kerple kind", kind, ["log", "power"])
-        self.kind, self.symmetric = kind, symmetric
-        self.raw_r1 = nn.Parameter(torch.full((n_head,), math.log(math.e - 1)))  # softplus -> 1
-        self.raw_r2 = nn.Parameter(torch.full((n_head,), math.log(math.e - 1) if kind == "log" else 0.0))
-
-    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor]:
-        r1 = nn.functional.softplus(self.raw_r1)
-        r2 = nn.functional.softplus(self.raw_r2) if self.kind == "log" else 2 * torch.sigmoid(self.raw_r2)
-        return r1, r2
-
-    def bias(self, q_pos, k_pos, scale=None):
-        r1, r2 = (c.view(1, -1, 1, 1) for c in self.coefficients())
-        d = _distance(q_pos, k_pos, self.symmetric).float()
-        return -r1 * torch.log1p(r2 * d) if self.kind == "log" else -r1 * d.pow(r2)
-
-
-class Fire(PositionalEncoding):
-    """FIRE (Li et al. 2023): b(i, j) = f(psi(d) / psi(max(L, i))), psi(x) = log(c x + 1), f a one-hidden-
-    layer ReLU MLP to one value per head."""
-
-    hook = "bias"
-
-    def __init__(self, n_head: int, symmetric: bool, hidden: int = 32, c: float = 1.0, L: float = 1.0):
-        super().__init__()
-        if L <= 0 or c <= 0:
-            raise PelgError(f"FIRE needs c > 0 and L > 0, got c={c}, L={L}")
-        self.symmetric, self.c, self.L = symmetric, c, L
-        self.mlp = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, n_head))
-
-    def bias(self, q_pos, k_pos, scale=None):
-        d = _distance(q_pos, k_pos, self.symmetric).float().squeeze(1)  # (B, Tq, Tk)
-        norm = torch.log(self.c * q_pos.float().clamp(min=self.L) + 1)[:, :, None]  # (B, Tq, 1)
-        u = torch.log(self.c * d + 1) / norm
-        return self.mlp(u.unsqueeze(-1)).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
-
-
-class LBPE(PositionalEncoding):
-    """Learning-based PE (Chen, Liang, Lin 2025; [reconstruction], chen2025.md): an attention bias
-    b_h(i, j) = MLP_h(features(i, j, n)) with the features of `theory.encodings.lbpe_features`:
-    (i - j, (i - j)/n, i - j - n, log(1 + |i - j|)); n is the instance scale (the number of source tokens,
-    from the batch), or the sequence length when the task has no separator."""
-
-    hook = "bias"
-
-    def __init__(self, n_head: int, hidden: int = 32):
-        super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, n_head))
-
-    @staticmethod
-    def features(q_pos, k_pos, scale) -> torch.Tensor:
-        d = _offsets(q_pos, k_pos).squeeze(1).float()  # (B, Tq, Tk)
-        n = scale.float().view(-1, 1, 1)
-        return torch.stack([d, d / n, d - n, torch.log1p(d.abs())], dim=-1)  # (B, Tq, Tk, 4)
-
-    def bias(self, q_pos, k_pos, scale=None):
-        if scale is None:
-            scale = torch.full((q_pos.shape[0],), q_pos.shape[1], device=q_pos.device)
-        feats = self.features(q_pos, k_pos, scale.clamp(min=1)).to(self.mlp[0].weight.dtype)
-        return self.mlp(feats).permute(0, 3, 1, 2)  # (B, H, Tq, Tk)
+    hi = 1
+    while not overflows(hi):
+        if hi > 2 ** 40:
+            return None
+        hi *= 2
+    lo = hi // 2  # overflows(hi), not overflows(lo) (or lo == 0: position 0 has scale 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if overflows(mid) else (mid, hi)
+    return hi
 
 
 # ----------------------------------------------------------------------------- registrations
@@ -397,3 +262,7 @@ register_pe(PESpec("lbpe", "bias",
                    "logit[h,i,j] += MLP_h(i − j, (i − j)/n, i − j − n, log(1 + |i − j|)) [reconstruction]",
                    "Chen, Liang, Lin 2025", LBPE, lambda ctx, o: LBPE(ctx.n_head, **o), E.lbpe_features,
                    {"hidden": MLP_WIDTH}))
+from .pe_alignment import IPE  # noqa: E402  (Chen 2025's IPE lives in its own module)
+register_pe(PESpec("ipe", "bias", "logit[h,i,j] += w_h·[j = i − n], n source tokens: target u reads source u "
+                   "[reconstruction]", "Chen, Liang, Lin 2025", IPE, lambda ctx, o: IPE(ctx.n_head),
+                   E.ipe_alignment))

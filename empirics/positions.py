@@ -34,7 +34,8 @@ SCHEMES: dict[str, SchemeSpec] = {s.name: s for s in (
                "Chen, Liang, Lin 2025", ("sh_mode",)),
 )}
 # Scheme options travel in pe_options next to the base PE's; random_max 0 -> 4 x the longest length seen
-SCHEME_OPTIONS = {"random_max": Option(0, minimum=0), "sh_mode": Option("align", choices=("align", "offset"))}
+SCHEME_OPTIONS = {"random_max": Option(0, minimum=0, maximum=2**20),
+                  "sh_mode": Option("align", choices=("align", "offset"))}
 
 
 def parse_pe_name(name: str) -> tuple[str, str]:

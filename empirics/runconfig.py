@@ -8,13 +8,20 @@ from dataclasses import asdict, dataclass, field, fields
 
 import torch
 
-from .errors import PelgError, require_positive, unknown
+from .errors import PelgError, require_int, require_positive, unknown
 from .model import HASH_OMIT_DEFAULT, ModelConfig, Transformer
 from .positional import resolve_options
 from .positions import parse_pe_name, split_options
 from .tasks import get_task
-from .tasks.base import LAYOUTS
+from .tasks.base import LAYOUTS, MAX_LENGTH
 from .tasks.splits import lengths_in
+
+# Upper bounds, so that a typo fails at once instead of running for ever or exhausting memory
+MAX_STEPS = 10**9
+MAX_SEED = 2**63 - 1          # torch.manual_seed takes a signed 64-bit integer
+MAX_BATCH = 2**16             # examples per step
+MAX_SAMPLES = 10**7           # evaluation / validation examples per bucket
+DEVICES = ("auto", "cpu", "cuda")
 
 
 def _float(name: str, value, low: float | None = None) -> float:
@@ -61,6 +68,7 @@ class TrainConfig:
     select_best: bool = True         # with eval_every: report the best validation checkpoint
     # H25
     early_stop: bool = False         # stop at 100% validation accuracy (needs eval_every)
+    early_stop_at: float = field(default=1.0, metadata=HASH_OMIT_DEFAULT)  # early stop's validation bar
     position_offset_max: int = 0     # > 0: training position ids offset + (0..T-1), all < this; 0 = off
     rpos_lambda: float = 0.0         # loss += rpos_lambda * R_pos (learned APE only)
     # K23: a fixed training set drawn once and reused across epochs (empirics.trainsets)
@@ -70,46 +78,56 @@ class TrainConfig:
     dataset: str = field(default="", metadata=HASH_OMIT_DEFAULT)        # an exported dataset directory
     # task parameters (e.g. a K23 copy task's symbol inventory `n_symbols`); {} = the task's defaults
     task_params: dict = field(default_factory=dict, metadata=HASH_OMIT_DEFAULT)
+    precision: str = field(default="fp32", metadata=HASH_OMIT_DEFAULT)  # "fp32" | "bf16" autocast (empirics.accel)
 
     def __post_init__(self):
         if isinstance(self.model, dict):
             self.model = ModelConfig.from_dict(self.model)
         self.train_lengths = tuple(int(x) for x in self.train_lengths)
         self.eval_buckets = [tuple(int(x) for x in b) for b in self.eval_buckets]
-        require_positive("steps", self.steps)
-        require_positive("batch_size", self.batch_size)
-        require_positive("eval_samples", self.eval_samples)
+        require_positive("steps", self.steps, MAX_STEPS)
+        require_positive("batch_size", self.batch_size, MAX_BATCH)
+        require_positive("eval_samples", self.eval_samples, MAX_SAMPLES)
+        require_int("seed", self.seed, 0, MAX_SEED)
         for lo, hi in [self.train_lengths, *self.eval_buckets]:
             if lo < 0 or hi < lo:
                 raise PelgError(f"length range ({lo}, {hi}) is impossible: need 0 <= lo <= hi")
+            if hi > MAX_LENGTH:
+                raise PelgError(f"length range ({lo}, {hi}) is too long: pelg's maximum length is {MAX_LENGTH} "
+                                f"(empirics.tasks.base.MAX_LENGTH)")
         if self.schedule not in ("linear", "poly", "constant"):
             raise unknown("schedule", self.schedule, ["linear", "poly", "constant"])
         if self.layout not in LAYOUTS:
             raise unknown("layout", self.layout, LAYOUTS)
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise unknown("device", self.device, ["auto", "cpu", "cuda"])
+        if self.device not in DEVICES:
+            raise unknown("device", self.device, DEVICES)
         for name in ("lr", "weight_decay", "warmup", "poly_power", "grad_clip"):
             setattr(self, name, _float(name, getattr(self, name)))
         self.rpos_lambda = _float("rpos_lambda", self.rpos_lambda, low=0.0)
         require_positive("checkpoint_every", self.checkpoint_every)
-        require_positive("val_samples", self.val_samples)
+        require_positive("val_samples", self.val_samples, MAX_SAMPLES)
         for name in ("eval_every", "position_offset_max"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise PelgError(f"{name} must be an integer >= 0 (0 = off), got {value!r}")
         if self.n_train != "all" and (isinstance(self.n_train, bool) or not isinstance(self.n_train, int)
-                                      or self.n_train < 0):
-            raise PelgError(f"n_train must be an integer >= 0 (0 = a fresh stream) or 'all', got {self.n_train!r}")
-        if isinstance(self.data_seed, bool) or not isinstance(self.data_seed, int) or self.data_seed < 0:
-            raise PelgError(f"data_seed must be an integer >= 0, got {self.data_seed!r}")
+                                      or not 0 <= self.n_train <= MAX_SAMPLES):
+            raise PelgError(f"n_train must be an integer >= 0 and <= {MAX_SAMPLES} (0 = a fresh stream) or 'all', "
+                            f"got {self.n_train!r}")
+        require_int("data_seed", self.data_seed, 0, MAX_SEED)
         if not isinstance(self.dataset, str):
             raise PelgError(f"dataset must be a directory path, got {self.dataset!r}")
         if not isinstance(self.task_params, dict):
             raise PelgError(f"task_params must be a table of task parameters, got {self.task_params!r}")
         if self.dataset and self.n_train:
             raise PelgError("give either dataset (an exported directory) or n_train (a generated fixed set), not both")
+        if self.precision not in ("fp32", "bf16"):
+            raise unknown("precision", self.precision, ("fp32", "bf16"))
         self.select_best = _bool("select_best", self.select_best)
         self.early_stop = _bool("early_stop", self.early_stop)
+        self.early_stop_at = _float("early_stop_at", self.early_stop_at, 0.0)
+        if not 0.0 < self.early_stop_at <= 1.0:
+            raise PelgError(f"early_stop_at must be in (0, 1], got {self.early_stop_at!r}")
         if self.early_stop and not self.eval_every:
             raise PelgError("early_stop needs eval_every > 0 (validation decides when to stop)")
         base, scheme = parse_pe_name(self.model.pe)
@@ -149,6 +167,10 @@ def task_of(cfg: TrainConfig):
 
 
 def resolve_device(name: str) -> torch.device:
+    """The torch device of a config's `device`; an unknown name, or cuda without a GPU, is a PelgError
+    (the CLI calls it before any run starts)."""
+    if name not in DEVICES:
+        raise unknown("device", name, DEVICES)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
@@ -173,6 +195,23 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
             task.check_length(lo)  # raises, naming the task's valid lengths
         lengths_in(task, lo, hi)  # raises if no length in the range has an example
     return cfg
+
+
+def default_buckets(train: tuple[int, int], protocol_buckets, max_length: int | None = None) -> list[tuple[int, int]]:
+    """Evaluation buckets for training lengths `train`: the in-distribution bucket `train` first, then
+    the protocol's buckets with the trained lengths cut out, so that no bucket mixes seen and unseen
+    lengths ((1, 5) with buckets (1, 10), (11, 20) -> (1, 5), (6, 10), (11, 20)). If no protocol length
+    lies above the training lengths, one bucket (hi + 1, 2 hi) is added, within the task's `max_length`."""
+    lo, hi = train
+    out = []
+    for a, b in (tuple(x) for x in protocol_buckets):
+        for part in ((a, min(b, lo - 1)), (max(a, hi + 1), b)):  # below and above the trained lengths
+            if part[0] <= part[1] and part not in out:
+                out.append(part)
+    top = min(MAX_LENGTH, MAX_LENGTH if max_length is None else max_length)
+    if not any(a > hi for a, _ in out) and hi < top:
+        out.append((hi + 1, min(max(2 * hi, hi + 1), top)))
+    return [(lo, hi)] + sorted(out)
 
 
 def build_model(cfg: TrainConfig) -> Transformer:

@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import checkpoint
+from .accel import autocast, make_optimizer
 from .fileio import write_json
 from .errors import PelgError
 from .evaluate import batch_scores, evaluate, make_batch
@@ -228,13 +229,27 @@ class _Run:
 
 
 # ----------------------------------------------------------------------------- the loop
-def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = True, resume: bool = True) -> dict:
+LOSS_POINTS = 200  # the result keeps at most this many (step, loss) points of the training-loss curve
+
+
+def loss_points(curve: list[float], most: int = LOSS_POINTS) -> list[list]:
+    """[[step, loss], ...]: the loss of step 1..len(curve), evenly subsampled to at most `most` points,
+    the first and the last always kept (the store keeps it per run; `pelg plot --x step` draws it)."""
+    n = len(curve)
+    picks = range(n) if n <= most else sorted({round(i * (n - 1) / (most - 1)) for i in range(most)})
+    return [[i + 1, float(curve[i])] for i in picks]
+
+
+def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = True, resume: bool = True,
+          compile: bool = False) -> dict:
     """Train one model; returns a JSON-able result with per-bucket metrics and a loss-curve summary.
 
     With `out_dir`: checkpoint.pt every `cfg.checkpoint_every` steps (atomic), and at the end model.pt +
     result.json (checkpoint.pt is then removed). If `resume` and out_dir/checkpoint.pt exists, training
     continues from it (a checkpoint of another config is an error); `resume=False` starts afresh.
-    NaN/Inf loss or gradient norm raises `RunFailed` at that step, the last good checkpoint kept."""
+    NaN/Inf loss or gradient norm raises `RunFailed` at that step, the last good checkpoint kept.
+    `compile`: torch.compile the model's device pass (`Transformer.compile_core`; equal to eager within float
+    tolerance, so it is not part of the config). cfg.precision "bf16": autocast (`empirics.accel`)."""
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -242,7 +257,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
     model = build_model(cfg).to(device)
     if cfg.early_stop and task.kind == "regression":
         raise PelgError(f"early_stop needs an accuracy; task {cfg.task!r} is a regression task (mse)")
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(model.parameters(), cfg.lr, cfg.weight_decay, device)  # fused AdamW on CUDA
+    if compile:
+        model.compile_core()  # torch.compile of the model's device pass (empirics.accel)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
     run = _Run()
     ckpt = Path(out_dir) / CHECKPOINT if out_dir is not None else None
@@ -268,7 +285,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
                      make_batch(task, rng, lo, hi, cfg.batch_size, "train", layout=cfg.layout)).to(device)
             model.positions = train_positions
             try:
-                _, losses = batch_scores(model, batch, rng)
+                with autocast(device, cfg.precision):  # bf16: PE tables and biases stay fp32
+                    _, losses = batch_scores(model, batch, rng)
             finally:
                 model.positions = scheme
             loss = losses.mean()
@@ -292,7 +310,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
                 if run.best is None or better(metric, run.best["metric"]):
                     run.best = {"step": run.step, "metric": metric,
                                 "state": _clone_state(model) if cfg.select_best else None}
-                run.stopped = cfg.early_stop and metric == 1.0
+                run.stopped = cfg.early_stop and metric >= cfg.early_stop_at
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(run.curve[-10:]):.4g}")
             last = run.step == cfg.steps or run.stopped
@@ -316,6 +334,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
               "metric_name": "mse" if task.kind == "regression" else "exact_match",
               "metrics": metrics, "train_loss": {"first": curve[0], "final": float(np.mean(tail)),
                                                   "min": float(np.min(curve))},
+              "loss_curve": loss_points(curve),
               "train_seconds": run.seconds, "device": str(device), "env": environment(),
               "steps_done": run.step, "train_examples": None if fixed is None else len(fixed.examples), "stopped_early": run.stopped,
               "n_params": sum(p.numel() for p in model.parameters()),

@@ -15,7 +15,6 @@ therefore sees exactly the batches an uninterrupted run sees.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def _words(value) -> list[str]:
 def load_dataset(directory: str | Path, task: Task, task_name: str, task_format: str) -> list[Example]:
     """The train split of a dataset exported by `pelg data export` (manifest.json + train.jsonl), checked
     against its manifest hash and task; token rows are space-separated words."""
-    from .datasets import read_manifest
+    from .datasets import read_manifest, read_split
 
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -79,13 +78,7 @@ def load_dataset(directory: str | Path, task: Task, task_name: str, task_format:
     if info is None:
         raise PelgError(f"dataset {str(directory)!r} has no train split (has: {', '.join(manifest['splits']) or 'none'}); "
                         f"export it with `pelg data export {task_name} --split train --out {directory}`")
-    path = directory / info["file"]
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise PelgError(f"split file {str(path)!r} is missing") from None
-    if hashlib.sha256(text.encode()).hexdigest() != info["sha256"]:
-        raise PelgError(f"{str(path)!r} does not match its manifest hash (modified or corrupt)")
+    path, text = read_split(directory, "train", info)  # inside the directory, UTF-8, hash checked
     examples = []
     for number, line in enumerate(text.splitlines(), 1):
         try:

@@ -48,7 +48,7 @@ def test_train_prints_buckets_and_writes_checkpoint(capsys, tmp_path):
     (["train", "--task", "copy", "--pe-opt", "nosuch=1"], "unknown option for PE 'nope' 'nosuch'"),
     (["train", "--task", "copy", "--pe", "rope", "--pe-opt", "layout=diagonal"], "layout"),
     (["train", "--task", "copy", "--device", "tpu"], "unknown device 'tpu'"),
-    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: h25, huang2025, k23, kazemnejad2023, li2025"),
+    (["repro", "nosuch"], "unknown reproduction 'nosuch'; valid: "),
     (["repro", "li2025", "--profile", "huge"], "unknown profile 'huge'; valid: full, quick, smoke"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, needle):
@@ -58,10 +58,18 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, needle):
     assert not (tmp_path / "o").exists()
 
 
-def test_learned_pe_beyond_its_table_is_an_error(capsys, tmp_path):
+def test_learned_pe_beyond_its_table_is_an_error_before_training(capsys, tmp_path, monkeypatch):
+    """Caught before the first step (no checkpoint written), naming the table size and the size needed."""
+    from empirics import train as T
+
+    def no_training(*a, **k):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(T, "train", no_training)
     code, _, err = run_cli(capsys, "train", "--task", "copy", "--pe", "learned", "--pe-opt", "max_positions=16",
                            "--steps", "2", "--quiet", "--out", str(tmp_path / "o"))
-    assert code == 2 and "outside its table" in err and not (tmp_path / "o").exists()
+    assert code == 2 and "outside its table" in err and "max_positions=16" in err, err
+    assert "max_positions=22" in err and not (tmp_path / "o").exists()  # copy 1-10: <bos> 10 <sep> 10 = 22
 
 
 def test_console_script_has_no_traceback_on_bad_input():
@@ -77,6 +85,7 @@ def test_repro_li2025_smoke_end_to_end(capsys, tmp_path, monkeypatch):
     code, out, _ = run_cli(capsys, "repro", "li2025", "--profile", "smoke", "--out", "o", "--publish")
     assert code == 0
     table = (tmp_path / "o" / "table.md").read_text()
+    assert "smoke profile: too small to decide; run --profile quick" in table and "NOT reproduce" not in out
     for pe in ("sinusoidal", "alibi", "wavelet", "legendre", "nope", "learned", "rope"):
         assert f"| {pe}" in table
     assert "0.0108" in table and "0.0423" in table and "zero predictor" in table
@@ -143,9 +152,11 @@ def test_data_check_rejects_a_corrupt_manifest(capsys, tmp_path):
 
 
 def test_claims_json_has_the_ledger_fields(capsys):
-    code, out, _ = run_cli(capsys, "claims", "--paper", "kazemnejad2023", "--json")
-    records = json.loads(out)
-    assert code == 0 and {r["id"] for r in records} >= {"k23.theorem1", "k23.theorem2"}
+    """--json is JSON Lines, as its help says: one object per claim, one per line."""
+    code, out, err = run_cli(capsys, "claims", "--paper", "k23", "--json")  # the alias of kazemnejad2023
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(records) >= 2, err
+    assert {r["id"] for r in records} >= {"k23.theorem1", "k23.theorem2"}
     for r in records:
         assert {"id", "paper", "statement", "verdict", "evidence"} <= set(r) and r["evidence"]
         assert r["verdict"] in ("holds", "fails", "ill-posed", "holds with correction", "not checkable", "undecided",
@@ -179,6 +190,42 @@ def test_predict_covers_every_task_for_the_five_pes(capsys):
     assert code == 2 and "nosuch" in err and "ipe" in err and len(err.strip().splitlines()) == 1
 
 
+def test_predict_names_the_train_pes_of_each_class(capsys):
+    code, out, _ = run_cli(capsys, "predict", "--theory", "crasp", "--pe", "ape", "--task", "h25.copy_repeat")
+    assert code == 0 and "trains as: learned, sinusoidal, wavelet, legendre" in out
+    code, out, _ = run_cli(capsys, "predict", "--theory", "crasp", "--pe", "rpe", "--json")
+    recs = json.loads(out)
+    assert recs and all(r["trains_as"][0] == "rope" and "t5" in r["trains_as"] for r in recs)
+
+
+def test_theory_pe_classes_name_trainable_pes_of_the_right_kind():
+    """Every name in the table parses as a `pelg train --pe` name; APEs act on the embedding, RPEs on q/k or
+    the logits; every class the predictors use is in the table."""
+    from empirics.names import THEORY_PE_CLASSES, trains_as
+    from empirics.positions import parse_pe_name
+    from theory.chen2025 import pola, src
+    from theory.huang2025 import predictions
+
+    for cls in {*predictions.PES, *src.PES, *pola.PES}:
+        assert cls in THEORY_PE_CLASSES, cls
+    for cls, names in THEORY_PE_CLASSES.items():
+        for name in trains_as(cls):
+            base, scheme = parse_pe_name(name)
+            hook = PES[base].hook
+            assert {"ape": hook == "embedding", "rpe": hook in ("qk", "bias"), "sh": scheme == "sh",
+                    "ape+sh": scheme == "sh" and hook == "embedding"}.get(cls, True), (cls, name)
+
+
+def test_truncated_notes_end_in_an_ellipsis(capsys):
+    """A reason longer than its column is cut with "…"; a short one is printed whole."""
+    reasons = [r["reason"] for r in json.loads(run_cli(capsys, "predict", "--theory", "crasp", "--json")[1])]
+    code, out, _ = run_cli(capsys, "predict", "--theory", "crasp")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == len(reasons) and any(len(r) > 90 for r in reasons)
+    for line, reason in zip(lines, reasons):
+        assert line.endswith(reason[:89] + "…" if len(reason) > 90 else reason), (line, reason)
+
+
 # ----------------------------------------------------------------------------- `pelg train` architecture
 def train_config(*argv):
     from empirics.cli import build_parser
@@ -198,10 +245,32 @@ def test_train_without_new_flags_builds_the_config_of_before():
     from empirics.model import ModelConfig
     from empirics.train import TrainConfig
 
-    cfg = train_config("--d-model", "32")
+    cfg = train_config("--d-model", "32", "--heads", "4", "--eval-samples", "512")
     before = TrainConfig(task="copy", model=ModelConfig(pe="nope", n_layer=2, n_head=4, d_model=32, d_ff=128),
                          train_lengths=cfg.train_lengths, eval_buckets=cfg.eval_buckets, eval_samples=512)
     assert cfg == before and config_hash(cfg) == config_hash(before)
+
+
+def test_train_defaults_are_the_python_apis():
+    """`pelg train --task copy` and TrainConfig(task="copy") are one run: the same config, field by field."""
+    from empirics.train import TrainConfig
+
+    api = TrainConfig(task="copy")
+    assert train_config() == api and train_config().model.n_head == 1 and train_config().eval_samples == 256
+
+
+@pytest.mark.parametrize("argv, buckets", [
+    (["--train-lengths", "1", "5"], [(1, 5), (6, 10), (11, 20)]),          # no bucket mixes seen and unseen
+    (["--train-lengths", "3", "5"], [(3, 5), (1, 2), (6, 10), (11, 20)]),
+    (["--train-lengths", "1", "30"], [(1, 30), (31, 60)]),                # beyond every protocol bucket
+    ([], [(1, 10), (11, 20)]),                                            # the protocol's, as before
+    (["--test-lengths", "9", "16", "--test-lengths", "17", "32"], [(1, 10), (9, 16), (17, 32)]),
+    (["--test-lengths", "9-16", "17-32"], [(1, 10), (9, 16), (17, 32)]),
+    (["--test-lengths", "9", "16", "17-32"], [(1, 10), (9, 16), (17, 32)]),
+    (["--test-lengths", "11", "20"], [(1, 10), (11, 20)]),                 # the old form
+])
+def test_train_test_buckets(argv, buckets):
+    assert train_config(*argv).eval_buckets == buckets
 
 
 def test_train_preset_k23_sets_every_choice_and_flags_override_it():
@@ -251,6 +320,9 @@ def test_train_help_shows_the_defaults(capsys):
         build_parser().parse_args(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for needle in ("--no-linear-bias", "--no-score-scaling", "--no-tie-embeddings", "(default: 1000)",
+                   "--d-ff D_FF", "--norm NORM", "--activation ACTIVATION", "--dropout DROPOUT",
+                   "(default: 0.0; k23: 0.1)", "(default: on; k23: off)", "--test-lengths LENGTHS",
+                   "attention heads (default: 1)", "per length bucket (default: 256)",
                    "(default: layernorm; k23: rmsnorm)", "(default: gpt2; k23: t5)", "(default: 4 x --d-model)",
                    "--n-train N", "--dataset DIR", "(default: none)"):
         assert needle in text, needle
@@ -268,3 +340,74 @@ def test_train_bad_architecture_is_one_line_and_exit_2(capsys, tmp_path, argv, n
     code, _, err = run_cli(capsys, "train", "--task", "copy", *argv, "--out", str(tmp_path / "o"))
     assert code == 2 and err.count("\n") == 1 and err.startswith("pelg: error: ") and needle in err, err
     assert not (tmp_path / "o").exists()
+
+
+# ----------------------------------------------------------------------------- a CLI that explains itself
+def _parsers(parser, prog="pelg"):
+    """Every (prog, parser) of the `pelg` command tree."""
+    import argparse
+
+    yield prog, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, f"{prog} {name}")
+
+
+def test_every_option_help_shows_its_default():
+    """Each option with a default to show says it in --help (argparse's own -h aside)."""
+    import argparse
+
+    from empirics.cli import build_parser
+
+    missing = []
+    for prog, parser in _parsers(build_parser()):
+        formatter = parser._get_formatter()
+        for a in parser._actions:
+            shown = a.default not in (None, "", False, argparse.SUPPRESS) and a.option_strings and a.dest != "help"
+            if shown and "default" not in formatter._expand_help(a):
+                missing.append(f"{prog} {a.option_strings[0]}")
+    assert not missing, missing
+
+
+def test_usage_errors_are_one_line_for_every_subcommand(capsys):
+    from empirics.cli import build_parser
+
+    progs = [prog for prog, _ in _parsers(build_parser())]
+    assert {"pelg train", "pelg tasks show", "pelg data export", "pelg sweep"} <= set(progs)
+    for prog in progs:
+        code, out, err = run_cli(capsys, *prog.split()[1:], "--no-such-flag")
+        assert code == 2 and err.count("\n") == 1 and err.startswith("pelg: error: "), (prog, err)
+        assert ("--no-such-flag" in err or "required" in err) and "usage:" not in err and " --help`" in err
+
+
+def test_repro_help_lists_every_reproduction(capsys):
+    from empirics import repro
+
+    code, out, _ = run_cli(capsys, "repro", "--help")
+    text = " ".join(out.split())
+    assert code == 0 and all(name in text for name in [*repro.REPROS, *repro.ALIASES])
+    repro.REPROS["toy2099"] = repro.REPROS["li2025"]  # a reproduction registered later shows up too
+    try:
+        assert "toy2099" in " ".join(run_cli(capsys, "repro", "--help")[1].split())
+    finally:
+        del repro.REPROS["toy2099"]
+
+
+@pytest.mark.parametrize("alias, paper", [("k23", "kazemnejad2023"), ("h25", "huang2025"), ("c25", "chen2025")])
+def test_paper_aliases_are_accepted_by_tasks(capsys, alias, paper):
+    code, short, _ = run_cli(capsys, "tasks", "--paper", alias)
+    code2, full, _ = run_cli(capsys, "tasks", "--paper", paper)
+    names = [line.split()[0] for line in short.splitlines()]
+    assert code == code2 == 0 and short == full and any(n.startswith(alias + ".") for n in names)
+
+
+def test_readme_random_positions_example_trains(capsys, tmp_path):
+    """README: `--pe rope+random --pe-opt random_max=256` (the option reaches the scheme as an int)."""
+    from empirics.model import Transformer
+
+    cfg = train_config("--pe", "rope+random", "--pe-opt", "random_max=256", "--d-model", "16")
+    assert Transformer(cfg.model).positions.random_max == 256
+    code, out, err = run_cli(capsys, "train", "--task", "copy", "--pe", "rope+random", "--pe-opt", "random_max=256",
+                             "--steps", "2", "--d-model", "16", "--eval-samples", "4", "--quiet")
+    assert code == 0 and "11-20" in out, err

@@ -10,11 +10,14 @@ and hands back outcomes; only the sweep driver writes the store.
   the driver; without one the run restarts from scratch (same result on CPU, more time).
 
 An outcome is {"status": "done", "result", "wall_seconds"} or {"status": "failed", "error", "step",
-"wall_seconds"} from `run_job`, or {"status": "lost", "error"} when the worker itself died (the driver
-then releases the run for another attempt).
+"wall_seconds"} from `run_job`; {"status": "disk_full", "error"} when the run stopped because the disk (or
+quota) was full, which is no fault of the run (the driver gives it back to run another time); or
+{"status": "lost", "error"} when the worker itself died (the driver then releases the run for another
+attempt). A run is "done" only once its model.pt loads (empirics/checkpoint.py `load`).
 """
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -26,8 +29,28 @@ from empirics.engine.threads import torch_threads
 EXECUTORS = ("local", "ray")
 
 
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "database or disk is full")
+
+
+def disk_full(e: BaseException | str | None) -> bool:
+    """Whether an exception (or its causes), or a recorded error text, says the disk or quota was full."""
+    seen = 0
+    while isinstance(e, BaseException) and seen < 10:
+        if isinstance(e, OSError) and e.errno in DISK_FULL_ERRNOS:
+            return True
+        if any(t in str(e).lower() for t in DISK_FULL_TEXT):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return isinstance(e, str) and any(t in e.lower() for t in DISK_FULL_TEXT)
+
+
 def run_job(job: dict) -> dict:
-    """Train one run: job = {"hash", "config" (TrainConfig dict), "out_dir", "threads"}."""
+    """Train one run: job = {"hash", "config" (TrainConfig dict), "out_dir", "threads"}; then check that
+    its model.pt loads."""
+    from pathlib import Path
+
+    from empirics import checkpoint
     from empirics import train as training
 
     start = time.time()
@@ -35,14 +58,23 @@ def run_job(job: dict) -> dict:
         cfg = training.TrainConfig.from_dict(job["config"])
         with torch_threads(job.get("threads")):   # the caller's setting comes back (inline executor)
             result = training.train(cfg, out_dir=job["out_dir"], progress=False)
-    except PelgError as e:  # RunFailed (NaN/Inf loss, with its step) or a run-time bad input
+            if job.get("out_dir"):   # a run kept on disk: its model.pt must load
+                checkpoint.load(Path(job["out_dir"]) / training.MODEL)
+    except Exception as e:
+        if disk_full(e):
+            return {"hash": job["hash"], "status": "disk_full", "error": f"disk full: {_one_line(e)}",
+                    "wall_seconds": time.time() - start}
+        return _failed(job, e, start)
+    return {"hash": job["hash"], "status": "done", "result": result, "wall_seconds": time.time() - start}
+
+
+def _failed(job: dict, e: Exception, start: float) -> dict:
+    if isinstance(e, PelgError):  # RunFailed (NaN/Inf loss, with its step) or a run-time bad input
         return {"hash": job["hash"], "status": "failed", "error": _one_line(e), "step": getattr(e, "step", None),
                 "wall_seconds": time.time() - start}
-    except Exception as e:  # a bug: record it with where it happened, keep the sweep going
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        return {"hash": job["hash"], "status": "failed", "step": None, "wall_seconds": time.time() - start,
-                "error": f"{type(e).__name__}: {_one_line(e)} ({os.path.basename(where.filename)}:{where.lineno})"}
-    return {"hash": job["hash"], "status": "done", "result": result, "wall_seconds": time.time() - start}
+    where = traceback.extract_tb(e.__traceback__)[-1]  # a bug: record it with where it happened, keep going
+    return {"hash": job["hash"], "status": "failed", "step": None, "wall_seconds": time.time() - start,
+            "error": f"{type(e).__name__}: {_one_line(e)} ({os.path.basename(where.filename)}:{where.lineno})"}
 
 
 def _one_line(e: BaseException) -> str:

@@ -1,8 +1,10 @@
-"""Store rows as flat dicts (`flatten_row`: config fields by dotted name, metric.<bucket>, ...) and the
-KEY=VALUE filter of `pelg results --where` (`filter_rows`)."""
+"""Store rows as flat dicts (`flatten_row`: config fields by dotted name, metric.<bucket>, ...), the
+KEY=VALUE filter of `pelg results --where` (`filter_rows`), column names by unique suffix (`resolve_key`)
+and the numeric order of length buckets (`sorted_buckets`: 1-8, 9-10, 11-12, not 1-8, 11-12, 9-10)."""
 from __future__ import annotations
 
 import json
+import re
 
 from empirics.errors import PelgError
 
@@ -17,12 +19,16 @@ def flatten(prefix: str, obj, out: dict) -> None:
 
 
 def flatten_row(row: dict) -> dict:
-    """hash, status, sweeps, then config fields by dotted name (model.pe, ...), metric.<bucket>,
-    loss.<bucket>, train_loss.{first,final,min}, timings, device, versions, commit, error."""
+    """hash, status, sweeps, then config fields by dotted name (model.pe, ...), metric_name (exact_match or
+    mse), metric.<bucket>, loss.<bucket> (buckets in numeric order), train_loss.{first,final,min}, timings,
+    device, versions, commit, error."""
     out = {"hash": row["hash"], "status": row["status"], "sweeps": ",".join(row.get("sweeps", []))}
     cfg = dict(row["config"])
     flatten("", cfg, out)
-    for label, m in (row.get("metrics") or {}).items():
+    out["metric_name"] = (row.get("result") or {}).get("metric_name")
+    metrics = row.get("metrics") or {}
+    for label in sorted_buckets(metrics):
+        m = metrics[label]
         out[f"metric.{label}"] = m.get("metric")
         out[f"loss.{label}"] = m.get("loss")
     for k, v in (row.get("train_loss") or {}).items():
@@ -33,6 +39,39 @@ def flatten_row(row: dict) -> dict:
     for k, v in (row.get("versions") or {}).items():
         out[f"version.{k}"] = v
     return out
+
+
+def bucket_key(label: str) -> tuple:
+    """Sort key of a bucket label ("1-8", "9-10", "200"): its numbers, then the text."""
+    numbers = [int(x) for x in re.findall(r"\d+", str(label))]
+    return (0, numbers, str(label)) if numbers else (1, [], str(label))
+
+
+def sorted_buckets(labels) -> list[str]:
+    return sorted(dict.fromkeys(labels), key=bucket_key)
+
+
+NOT_CONFIG = ("hash", "status", "sweeps", "metric_name", "wall_seconds", "train_seconds", "device", "git_commit",
+              "threads", "attempts", "error", "failed_step", "claimed_by")
+
+
+def config_keys(row: dict) -> list[str]:
+    """The config columns of a flat row (no metrics, losses, versions, timings or bookkeeping)."""
+    return [k for k in row if k not in NOT_CONFIG and not k.startswith(("metric.", "loss.", "train_loss.", "version."))]
+
+
+def resolve_key(key: str, keys, option: str = "--where") -> str:
+    """A column name from `keys`, given exactly or by a unique dotted suffix (pe = model.pe); 'sweep' means
+    'sweeps'. Anything else is a one-line PelgError naming the valid keys."""
+    key = "sweeps" if key == "sweep" else key
+    if key in keys:
+        return key
+    ends = [k for k in keys if k.endswith("." + key)]
+    if len(ends) == 1:
+        return ends[0]
+    shown = sorted(k for k in keys if not k.startswith(("metric.", "loss.", "version.")))
+    raise PelgError(f"unknown {option} key {key!r}" + (f" (ambiguous: {', '.join(ends)})" if ends else "")
+                    + f"; valid: {', '.join(shown)}")
 
 
 def _parse_value(text: str):
@@ -67,16 +106,10 @@ def filter_rows(rows: list[dict], where: list[str]) -> list[dict]:
         key = key.strip()
         if not eq or not key:
             raise PelgError(f"--where expects KEY=VALUE, got {cond!r}")
-        if key == "sweep":
+        if rows:
+            key = resolve_key(key, keys)
+        elif key == "sweep":
             key = "sweeps"
-        if key not in keys:
-            ends = [k for k in keys if k.endswith("." + key)]
-            if len(ends) == 1:
-                key = ends[0]
-            elif rows:
-                shown = sorted(k for k in keys if not k.startswith(("metric.", "loss.", "version.")))
-                raise PelgError(f"unknown --where key {key!r}" + (f" (ambiguous: {', '.join(ends)})" if ends else "")
-                                + f"; valid: {', '.join(shown)}")
         if key == "hash":
             rows = [r for r in rows if str(r.get("hash", "")).startswith(value)]
         else:

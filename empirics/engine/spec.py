@@ -35,7 +35,6 @@ import json
 import tomllib
 from contextlib import contextmanager
 from dataclasses import fields
-from importlib import resources
 from pathlib import Path
 
 from empirics.errors import PelgError, unknown
@@ -60,7 +59,7 @@ def _naming(where: str):
 
 
 def shipped_specs() -> dict[str, Path]:
-    folder = resources.files("empirics").joinpath("sweeps")
+    folder = Path(__file__).resolve().parent.parent / "sweeps"   # empirics/sweeps
     try:
         return {p.name[:-5]: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
     except (FileNotFoundError, NotADirectoryError):
@@ -120,6 +119,9 @@ def _check_spec(spec: dict, source: str) -> dict:
             raise unknown("profile", spec.get("profile"), protocol.profiles)
     elif "profile" in spec:
         raise PelgError(f"{where}: 'profile' needs 'protocol'")
+    elif not spec.get("base") and not spec.get("grid"):  # else it would train one all-default run
+        raise PelgError(f"{where} is empty: give a [base] table and a [grid] of lists, or protocol = NAME "
+                        f"(shipped specs: {', '.join(sorted(shipped_specs())) or 'none'})")
     for key, values in spec.get("grid", {}).items():
         if not isinstance(values, list) or not values:
             raise PelgError(f"{where}: grid.{key} must be a non-empty list, got {values!r}")

@@ -7,24 +7,27 @@ commit of the code, and the claim (`claimed_by`, `heartbeat`) that lets several 
 one store without ever running a config twice: a process claims a row inside `BEGIN IMMEDIATE` (one
 writer at a time), keeps its heartbeat fresh while it runs, and a row whose claimer is dead (same host
 and its process gone, or no heartbeat for `stale_after` seconds) may be claimed again. An `events`
-table keeps an audit trail (claim, reclaim, done, failed, release) per run.
+table keeps an audit trail (claim, reclaim, done, failed, release) per run. `Store(path, readonly=True)`
+reads without writing (SQLite `mode=ro`, or `immutable=1` where the directory cannot be written, e.g. a
+read-only filesystem). A store whose creation fails (a full disk) leaves no file behind.
 
-Config hashing is in empirics/engine/confighash.py; flat rows and their filter in empirics/engine/rows.py.
+Config hashing is in empirics/engine/confighash.py; flat rows and their filter in empirics/engine/rows.py;
+worker ids and claim liveness in empirics/engine/workers.py; opening the file in empirics/engine/sqlfiles.py.
 """
 from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import time
-import uuid
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from empirics.engine.rows import filter_rows, flatten_row
+from empirics.engine.sqlfiles import connect, first_missing, remove_new
+from empirics.engine.workers import HOST, claim_is_dead, new_worker_id, retire_worker_id  # noqa: F401 (API)
 from empirics.errors import PelgError
 
 FORMAT = "pelg-store"
@@ -32,8 +35,6 @@ VERSION = 1
 STATUSES = ("pending", "running", "done", "failed")
 DEFAULT_TIMEOUT = 30.0          # seconds to wait for another process's write lock (PELG_STORE_TIMEOUT)
 DEFAULT_STALE_AFTER = 120.0     # seconds without a heartbeat before a claim counts as dead
-HOST = socket.gethostname()
-_LIVE_TOKENS: set[str] = set()  # worker ids of drivers alive in this process
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,44 +86,6 @@ def pelg_version() -> str | None:
         return None
 
 
-def new_worker_id() -> str:
-    """host:pid:token; registered as live in this process until `retire_worker_id`."""
-    token = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    _LIVE_TOKENS.add(token)
-    return token
-
-
-def retire_worker_id(token: str) -> None:
-    _LIVE_TOKENS.discard(token)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped) is dead
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def claim_is_dead(claimed_by: str | None, heartbeat: float | None, now: float, stale_after: float) -> bool:
-    """A claim is dead if its heartbeat is older than `stale_after`, or its process (on this host) is gone."""
-    if not claimed_by or heartbeat is None or now - heartbeat > stale_after:
-        return True
-    host, _, rest = claimed_by.partition(":")
-    pid, _, _ = rest.partition(":")
-    if host != HOST or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return claimed_by not in _LIVE_TOKENS
-    return not _pid_alive(int(pid))
-
-
 # ------------------------------------------------------------------------------------------------ store
 def _timeout() -> float:
     raw = os.environ.get("PELG_STORE_TIMEOUT")
@@ -136,19 +99,23 @@ def _timeout() -> float:
 
 class Store:
     """A pelg results store. `Store(path)` opens an existing store (a PelgError if the file is missing,
-    not SQLite, or not a pelg store); `Store(path, create=True)` creates it (and its directory) if absent."""
+    not SQLite, or not a pelg store); `Store(path, create=True)` creates it (and its directory) if absent;
+    `Store(path, readonly=True)` opens an existing store for reading only."""
 
-    def __init__(self, path: str | Path, create: bool = False, timeout: float | None = None):
+    def __init__(self, path: str | Path, create: bool = False, timeout: float | None = None,
+                 readonly: bool = False):
         self.path = Path(path)
         self.timeout = _timeout() if timeout is None else timeout
         p = str(self.path)
         if self.path.is_dir():
             raise PelgError(f"store {p!r} is a directory; give the path of a store file (e.g. {p}/pelg.sqlite)")
         exists = self.path.exists()
-        if not exists and not create:
+        if not exists and (readonly or not create):
             raise PelgError(f"no store at {p!r} (run `pelg sweep SPEC --store {p}` first)")
+        made = None
         if not exists:
             parent = self.path.parent
+            made = first_missing(parent)
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
@@ -156,14 +123,16 @@ class Store:
             if not os.access(parent, os.W_OK | os.X_OK):
                 raise PelgError(f"cannot write to {str(parent)!r}: permission denied")
         try:
-            self.db = sqlite3.connect(p, timeout=self.timeout, isolation_level=None)
-        except sqlite3.Error as e:
-            raise PelgError(f"cannot open store {p!r}: {e}") from None
-        self.db.row_factory = sqlite3.Row
-        try:
-            self._open(create)
+            self.db = connect(self.path, self.timeout, readonly)
+            self.db.row_factory = sqlite3.Row
+            try:
+                self._open(create and not readonly)
+            except BaseException:
+                self.db.close()
+                raise
         except BaseException:
-            self.db.close()
+            if not exists:  # e.g. a full disk: no 0-byte store is left behind
+                remove_new(self.path, made)
             raise
 
     # -- plumbing
@@ -178,7 +147,7 @@ class Store:
             if "locked" in msg or "busy" in msg:
                 raise PelgError(f"store {p!r} is locked by another process (waited {self.timeout:g} s; "
                                 f"set PELG_STORE_TIMEOUT to wait longer)") from None
-            if "readonly" in msg or "unable to open" in msg or "disk I/O" in msg:
+            if "readonly" in msg or "unable to open" in msg or "disk I/O" in msg or "disk is full" in msg:
                 raise PelgError(f"cannot write to store {p!r}: {msg}") from None
             raise PelgError(f"store {p!r}: {msg}") from None
         except sqlite3.DatabaseError as e:
@@ -375,12 +344,26 @@ class Store:
         rows = [flatten_row(r) for r in self.rows()]
         return filter_rows(rows, where or [])
 
+    def loss_curve(self, run: str) -> list[tuple[int, float]] | None:
+        """The training-loss curve of a run (its hash, or a unique prefix of it): (step, loss) pairs,
+        subsampled by training (empirics/train.py `loss_points`); None for a run without one."""
+        if not run or any(c not in "0123456789abcdef" for c in run):
+            raise PelgError(f"run id {run!r} is not a config hash (hex digits)")
+        with self._errors():
+            found = self.db.execute("SELECT hash, result FROM runs WHERE substr(hash, 1, ?) = ?",
+                                    (len(run), run)).fetchall()
+        if len(found) != 1:
+            raise PelgError(f"{'no' if not found else 'more than one'} run with id {run!r} in {str(self.path)!r}")
+        curve = json.loads(found[0]["result"] or "{}").get("loss_curve")
+        return None if curve is None else [(int(step), float(loss)) for step, loss in curve]
+
     def dataframe(self, where: list[str] | None = None):
         """The runs as a pandas DataFrame (one row per run, the columns of `flatten_row`)."""
         try:
             import pandas as pd
         except ImportError:
-            raise PelgError("Store.dataframe needs pandas, which is not installed: pip install pandas") from None
+            raise PelgError("Store.dataframe needs pandas (a pelg dependency), which is missing: "
+                            "pip install pandas") from None
         return pd.DataFrame(self.flat_rows(where))
 
 

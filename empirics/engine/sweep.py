@@ -3,7 +3,9 @@ yet on a local process pool or Ray, and records every result in the store (empir
 
 Each run trains in `<store dir>/runs/<config hash>/` with `train(..., out_dir)`, which resumes from that
 directory's checkpoint after an interruption. Several sweeps may share one store: each claims runs
-atomically and keeps a heartbeat while they train.
+atomically and keeps a heartbeat while they train. A run counts as done only once its model.pt loads. A
+run stopped by a full disk is given back (not failed): the sweep stops claiming and reports it, and the
+next sweep runs it (also runs recorded as failed for a full disk before this rule).
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-from empirics.errors import PelgError, unknown
+from empirics.errors import PelgError, require_positive, unknown
 from empirics.engine.confighash import config_hash
+from empirics.engine.executors import disk_full
 from empirics.engine.rows import flatten
 from empirics.engine.spec import check_spec, dry_check, expand, load_spec
 from empirics.engine.store import DEFAULT_STALE_AFTER, Store, git_commit, new_worker_id, retire_worker_id
@@ -49,12 +52,18 @@ def check_run_files(store_path: Path, hashes: list[str]) -> None:
 
 
 def finished_result(store_path: Path, h: str) -> dict | None:
-    """The result.json of a run whose training finished but whose result never reached the store."""
+    """The result.json of a run whose training finished but whose result never reached the store, if its
+    model.pt loads too (else None: the run trains again)."""
+    from empirics import checkpoint
+
     path = run_dir(store_path, h) / "result.json"
     try:
         result = json.loads(path.read_text())
-        return result if config_hash(result["config"]) == h and "metrics" in result else None
-    except (OSError, ValueError, KeyError, TypeError):
+        if config_hash(result["config"]) != h or "metrics" not in result:
+            return None
+        checkpoint.load(path.parent / "model.pt")
+        return result
+    except (OSError, ValueError, KeyError, TypeError):  # PelgError (model.pt corrupt or absent) is a ValueError
         return None
 
 
@@ -101,14 +110,14 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
               threads: int = 1, retry_failed: bool = False, stale_after: float = DEFAULT_STALE_AFTER,
               address: str | None = None, gpus_per_run: float = 0.0, dry_run: bool = False, log=print) -> dict:
     """Run every config of the spec that the store has not finished; returns a summary dict
-    {"name", "total", "done", "failed", "ran", "skipped", "seconds", "hashes"}."""
+    {"name", "total", "done", "failed", "ran", "skipped", "seconds", "hashes", "failed_runs" (hash, label,
+    error per failed run), "disk_full" (runs given back because the disk was full)}."""
     from empirics.engine.executors import EXECUTORS, make_executor
 
     if executor not in EXECUTORS:
         raise unknown("executor", executor, EXECUTORS)
-    for name, value in (("--workers", workers), ("--threads", threads)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise PelgError(f"{name} must be a positive integer, got {value!r}")
+    require_positive("--workers", workers)
+    require_positive("--threads", threads)
     if isinstance(stale_after, bool) or not isinstance(stale_after, (int, float)) or not stale_after > 0:
         raise PelgError(f"--stale-after must be a positive number of seconds, got {stale_after!r}")
     if address and executor != "ray":
@@ -134,7 +143,7 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
     if dry_run:
         done = {}
         if store_path.is_file():
-            with Store(store_path) as store:
+            with Store(store_path, readonly=True) as store:
                 done = {r["hash"]: r["status"] for r in store.rows() if r["hash"] in by_hash}
         for h in hashes:
             log(f"{h[:12]}  {done.get(h, 'new'):<8}  {run_label(by_hash[h], keys)}")
@@ -151,8 +160,9 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
         before = {r["hash"]: r["status"] for r in store.rows() if r["hash"] in by_hash}
         check_run_files(store_path, [h for h in hashes if before.get(h) != "done"])
         store.register(name, [(h, by_hash[h]) for h in hashes])
-        if retry_failed:
-            store.retry_failed(hashes, worker)
+        full_before = [r["hash"] for r in store.rows() if r["hash"] in by_hash and r["status"] == "failed"
+                       and disk_full(r["error"])]
+        store.retry_failed(hashes if retry_failed else full_before, worker)
         counts = store.counts(hashes)
         skipped, dead = counts["done"], store.dead_claims(hashes, stale_after)
         log(f"sweep {name}: {total} runs; {counts['done']} already done, {counts['failed']} failed, "
@@ -164,6 +174,7 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
         beat.start()
         ex = make_executor(executor, workers, threads, address, gpus_per_run)
         last_shown = None
+        given_back: dict[str, str] = {}  # runs stopped by a full disk: not claimed again in this sweep
 
         def progress(note: str) -> None:
             nonlocal last_shown
@@ -182,7 +193,7 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
                 last_shown = line
 
         while True:
-            while len(in_flight) < workers:
+            while len(in_flight) < workers and not given_back:
                 h = store.claim(hashes, worker, stale_after)
                 if h is None:
                     break
@@ -195,7 +206,7 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
                 in_flight[ex.submit(job)] = h
             if not in_flight:
                 c = store.counts(hashes)
-                if c["pending"] == 0 and c["running"] == 0:
+                if given_back or (c["pending"] == 0 and c["running"] == 0):
                     break
                 progress(f"waiting for {c['running']} run(s) claimed by another sweep")
                 time.sleep(POLL)
@@ -212,6 +223,13 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
                                commit)
                     ran.append(outcome["wall_seconds"])
                     progress(f"FAILED {label}: {outcome['error']}")
+                elif outcome["status"] == "disk_full":  # no fault of the run: it runs next time
+                    given_back[h] = outcome["error"]
+                    try:
+                        store.release(h, worker, outcome["error"])
+                    except PelgError:
+                        pass  # the store's disk is full too: the claim dies with this process, then is reclaimed
+                    progress(f"STOPPED {label}: {outcome['error']} (it runs again next time)")
                 else:  # the worker died: give the run back (its checkpoint stays) unless it keeps dying
                     row = store.get(h)
                     if row and row["attempts"] >= 3:
@@ -224,8 +242,13 @@ def run_sweep(spec: dict | str | Path, store_path: str | Path, executor: str = "
         log(f"sweep {name}: {c['done']}/{total} done, {c['failed']} failed; ran {len(ran)} here in {seconds:.1f}s")
         if c["failed"]:
             log(f"failed runs: pelg results --store {store_path} --where sweep={name} --where status=failed")
+        failed_runs = [(r["hash"], run_label(by_hash[r["hash"]], keys), r["error"]) for r in store.rows(name)
+                       if r["hash"] in by_hash and r["status"] == "failed"]
+        if given_back:
+            log(f"{len(given_back)} run(s) stopped because the disk is full; free space and run the sweep again")
         return {"name": name, "total": total, "done": c["done"], "failed": c["failed"], "ran": len(ran),
-                "skipped": skipped, "seconds": seconds, "hashes": hashes}
+                "skipped": skipped, "seconds": seconds, "hashes": hashes, "failed_runs": failed_runs,
+                "disk_full": sorted(given_back)}
     finally:
         if ex is not None:
             ex.shutdown()

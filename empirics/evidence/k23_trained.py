@@ -9,10 +9,10 @@ so that every check is shown able to return "fails" whatever the recorded run sa
 from __future__ import annotations
 
 import json
-from importlib import resources
 
 from theory.claims import Verdict, claim
 
+from empirics.fileio import recorded_result
 from empirics.evidence import k23_results as K
 
 RECORD = "kazemnejad2023_quick.json"
@@ -20,7 +20,7 @@ COMMAND = "pelg repro kazemnejad2023 --profile quick --publish"
 
 
 def recorded(name: str = RECORD) -> dict | None:
-    path = resources.files("empirics").joinpath("repro", "results", name)
+    path = recorded_result(name)
     return json.loads(path.read_text()) if path.is_file() else None
 
 

@@ -6,7 +6,7 @@ from theory import claims as C
 
 EMPIRICS_LEDGER_MODULES: tuple[str, ...] = ("empirics.evidence.li2025_capacity", "empirics.evidence.li2025_alibi",
                                              "empirics.evidence.pola_train", "empirics.evidence.recorded",
-                                             "empirics.evidence.k23_trained")
+                                             "empirics.evidence.k23_trained", "empirics.evidence.c25_trained")
 
 
 def run(paper: str | None = None, ids: list[str] | None = None) -> list[dict]:

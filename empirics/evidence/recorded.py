@@ -8,10 +8,10 @@ regenerates them.
 from __future__ import annotations
 
 import json
-from importlib import resources
 
 from theory.claims import Verdict, claim
 
+from empirics.fileio import recorded_result
 from empirics.evidence.li2025_table5 import PAPER_PES, PUBLISHED_MSE_AT_200, cell_text, decide, summarize
 from empirics.tasks.running_sum import zero_predictor_mse
 
@@ -20,7 +20,7 @@ RECORD = "li2025_quick.json"
 
 def recorded_summary(name: str = RECORD) -> dict:
     # anchored at the empirics package, so that reading a record does not import the reproductions
-    return json.loads(resources.files("empirics").joinpath("repro", "results", name).read_text())
+    return json.loads(recorded_result(name).read_text())
 
 
 @claim(id="li2025.experiment.table5", paper="li2025",

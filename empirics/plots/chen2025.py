@@ -2,7 +2,8 @@
 theory.chen2025.src): LRC against scale per PE and target, and SRC against scale per task and PE.
 
 `render(out_dir)` writes figures/chen2025_lrc.png and figures/chen2025_src.png (n = 1..64; exact
-rationals up to 32, numpy beyond, as theory.chen2025.lrc states; about a minute on CPU, mostly the LBPE ranks).
+rationals up to 32, numpy beyond, as theory.chen2025.lrc states; about a minute on CPU, mostly the LBPE ranks),
+each also as PDF beside it.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import matplotlib.pyplot as plt
 
 from theory.chen2025 import lrc, pola, src, src_tasks
 
-from empirics.plots.common import save_figure
+from empirics.plots.common import PUBLISHED, save_figure
 
 LRC_FIGURE = "chen2025_lrc.png"
 SRC_FIGURE = "chen2025_src.png"
@@ -79,7 +80,7 @@ def render_lrc(path: Path, n_max: int = lrc.LRC_MAX_SCALE) -> Path:
         ax.set_xlabel("largest scale n (S = 1..n)")
     fig.suptitle("POLA linear representation complexity against scale [reconstruction] (coinciding lines "
                  "nudged up a few per cent)", fontsize=11)
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
     return Path(path)
 
 
@@ -116,7 +117,7 @@ def render_src(path: Path, n_max: int = src.SRC_MAX_SCALE) -> Path:
     fig.suptitle("Sequential representation complexity against scale [reconstruction]; shaded: training scales "
                  "1..8, dotted: 16, 32; prediction: LG from 8 to n iff SRC_n = SRC_8 (flat line); coinciding lines nudged "
                  "up a few per cent", fontsize=10)
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
     return Path(path)
 
 

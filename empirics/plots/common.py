@@ -14,18 +14,27 @@ from empirics.fileio import atomic_write  # noqa: E402
 
 
 FORMATS = ("png", "pdf", "svg")
+PUBLISHED = ("png", "pdf")  # the formats of every figure that paper_repro.md shows
 
 
-def save_figure(fig, path: Path) -> None:
-    """Write `fig` in the format its suffix names (.png, .pdf or .svg)."""
-    fmt = Path(path).suffix.lstrip(".").lower() or "png"
-    if fmt not in FORMATS:
+def save_figure(fig, path: Path, also: tuple[str, ...] = ()) -> None:
+    """Write `fig` in the format its suffix names (.png, .pdf or .svg; no suffix: PNG), and in each format of
+    `also` beside it (same name, that suffix). Any other suffix is a one-line PelgError, nothing written."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    bad = [f for f in (fmt, *also) if f not in FORMATS]
+    if bad:
         plt.close(fig)
-        raise PelgError(f"unknown figure format {fmt!r} of {str(path)!r}; valid: {', '.join(FORMATS)}")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=130, bbox_inches="tight")
+        raise PelgError(f"unknown figure format {bad[0]!r} of {str(path)!r}; valid: {', '.join(FORMATS)}")
+    outputs = {path: fmt, **{path.with_suffix("." + f): f for f in also if f != fmt}}
+    data = {}
+    for target, f in outputs.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format=f, dpi=130, bbox_inches="tight")
+        data[target] = buf.getvalue()
     plt.close(fig)
-    atomic_write(Path(path), lambda f: f.write(buf.getvalue()))
+    for target, raw in data.items():
+        atomic_write(target, lambda fh, raw=raw: fh.write(raw))
 
 
 def plot_metric_vs_length(panels: dict[str, dict[str, tuple[list, list, list]]], path: Path, *,

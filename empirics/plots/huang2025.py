@@ -1,6 +1,6 @@
 """Figures for Huang et al. 2025: the communication-complexity argument (figures/huang2025_comm_rank.png) and
 the trained models' exact match per bin (`accuracy_by_bin`, figures/huang2025_accuracy_by_bin.png, drawn by
-`pelg repro huang2025`).
+`pelg repro huang2025`); both as PNG and PDF.
 
 Communication complexity:
 
@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 
 from theory.huang2025 import commcomplexity as cc
 
-from empirics.plots.common import save_figure
+from empirics.plots.common import PUBLISHED, save_figure
 
 LEFT = [
     ("copy_repeat", "copy with repeats over {a,b}: [y = x]", "C3", "o"),
@@ -117,7 +117,7 @@ def _comm_rank(path: Path) -> dict:
     ax.set_ylabel("log2 rank of the communication matrix (exact, over Q)")
     fig.suptitle("Huang et al. 2025: communication evidence for the C-RASP labels "
                  "(C-RASP[periodic, local] functions: log2 rank = O(log N))", fontsize=10)
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
     return table
 
 

@@ -7,7 +7,7 @@
   length-generalization gap, on running_mean and copy, with the Spearman correlations.
 
 The plots take their numbers as arguments; `empirics.evidence.li2025_figures.render_figures` computes them
-(from the same cached trainings as the ledger) and calls `render`.
+(from the same cached trainings as the ledger) and calls `render`. Each figure is also written as PDF beside it.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from empirics.plots.common import save_figure
+from empirics.plots.common import PUBLISHED, save_figure
 
 ALIBI_FIGURE = "li2025_alibi_bound.png"
 CAPACITY_FIGURE = "capacity_vs_gap.png"
@@ -51,7 +51,7 @@ def render_alibi(recs: list[dict], train_distance: dict[str, int], path: Path) -
     axes[0][1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle("Li 2025 claim 3: ALiBi extrapolation error vs bounds, one point per query "
                  "(trained heads; the bands are the layers/heads)", fontsize=11)
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
     return path
 
 
@@ -79,7 +79,7 @@ def render_capacity(res: dict, rk: dict, path: Path) -> Path:
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel("gap: test loss − loss at training length (symlog)")
     fig.suptitle("Li 2025 claim 1: capacity proxy vs observed length-generalization gap (one seed)", fontsize=11)
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
     return path
 
 

@@ -1,7 +1,7 @@
 """Figures for the mathematical Li 2025 claims (2, 4, 5): PE norms and wavelet decay.
 
 `render(out_dir)` writes figures/li2025_pe_norms.png and figures/li2025_decay.png from `theory.li2025.norms` and
-`theory.li2025.decay` (no training; a few seconds on CPU).
+`theory.li2025.decay` (no training; a few seconds on CPU), each also as PDF beside it.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 from theory.li2025 import decay
 from theory.li2025 import norms
 
-from empirics.plots.common import save_figure
+from empirics.plots.common import PUBLISHED, save_figure
 
 D, N_MAX = 64, 64
 
@@ -87,7 +87,7 @@ def _pe_norms(path: Path) -> None:
     ax.set_title("(c) ALiBi logit inflation (input norm unchanged)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
 
 
 def _decay(path: Path) -> None:
@@ -142,7 +142,7 @@ def _decay(path: Path) -> None:
     ax.set_title(f"(c) ||PE(pos) − PE(N_max)||, N_max = {N_MAX}")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    save_figure(fig, path, also=PUBLISHED)
 
 
 def render(out_dir: Path) -> list[Path]:

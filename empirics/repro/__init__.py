@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 from ..errors import PelgError, unknown
-from . import huang2025, kazemnejad2023, li2025
+from . import chen2025, huang2025, kazemnejad2023, li2025
 
-REPROS = {"li2025": li2025.run, "huang2025": huang2025.run, "kazemnejad2023": kazemnejad2023.run}
-ALIASES = {"k23": "kazemnejad2023", "h25": "huang2025"}
+REPROS = {"li2025": li2025.run, "huang2025": huang2025.run, "kazemnejad2023": kazemnejad2023.run,
+          "chen2025": chen2025.run}
+ALIASES = {"k23": "kazemnejad2023", "h25": "huang2025", "c25": "chen2025"}
 SEEDS_OPTION = ("kazemnejad2023",)   # reproductions that take --seeds
+ALL = "all"                          # every reproduction, the ledger and the scorecard (all_papers)
 
 
 def get_repro(name: str):
-    """(canonical name, run function) of a reproduction or its alias."""
+    """(canonical name, run function) of a reproduction, its alias, or "all"."""
+    if name == ALL:
+        from . import all_papers
+
+        return ALL, all_papers.run
     canonical = ALIASES.get(name, name)
     if canonical not in REPROS:
-        raise unknown("reproduction", name, [*REPROS, *ALIASES])
+        raise unknown("reproduction", name, [*REPROS, ALL, *ALIASES])
     return canonical, REPROS[canonical]
 
 

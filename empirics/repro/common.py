@@ -2,6 +2,7 @@
 processes, summary statistics and markdown tables."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -32,16 +33,20 @@ def load_protocol(paper: str, profile: str) -> dict:
 
 
 def run_many(configs: list[dict], workers: int, device: str = "auto", log=print,
-             out_dirs: list[str | None] | None = None) -> list[dict]:
+             out_dirs: list[str | None] | None = None, store: Path | None = None) -> list[dict]:
     """Train every config (TrainConfig dicts) on the sweep engine's local executor, `workers` processes
     at a time with cores/workers torch threads each; results in input order. A failed run is an error.
-    `out_dirs[i]` (optional) keeps run i's model.pt and result.json there.
+    `out_dirs[i]` (optional) keeps run i's model.pt and result.json there. With `store` (a results store,
+    `pelg results --store`), the runs go through the sweep engine (`run_in_store`): a run the store has
+    already finished is not trained again.
 
     On CPU, W workers with cores/W threads each beat one process with all threads for these small models
     (measured: 1 thread 10.4 s vs 2 threads 7.1 s for the same run, so 2 workers x 1 thread ~35% faster).
     """
     from empirics.engine.executors import make_executor
 
+    if store is not None:
+        return run_in_store(configs, workers, Path(store), device=device, log=log, out_dirs=out_dirs)
     cores = os.cpu_count() or 1
     workers = max(1, min(workers, len(configs), cores))
     threads = max(1, cores // workers)
@@ -66,6 +71,47 @@ def run_many(configs: list[dict], workers: int, device: str = "auto", log=print,
     finally:
         executor.shutdown()
     return results
+
+
+_STORE_PROTOCOL = "repro-runs"   # the configs handed to run_in_store, as a sweep protocol of one profile
+
+
+def run_in_store(configs: list[dict], workers: int, store: Path, device: str = "auto", log=print,
+                 out_dirs: list[str | None] | None = None) -> list[dict]:
+    """`run_many` through the sweep engine and its store: the configs run as one sweep (named by their
+    hashes) in `store`, resumable, each run's files in the store's run directory; finished runs are read
+    back, not retrained. Results in input order; `out_dirs[i]` gets a copy of run i's model.pt and
+    result.json. A failed run is an error."""
+    from empirics.engine.confighash import config_hash
+    from empirics.engine.protocols import PROTOCOLS, register_protocol
+    from empirics.engine.store import Store
+    from empirics.engine.sweep import run_dir, run_sweep
+
+    full = [{**c, "device": device} for c in configs]
+    hashes = [config_hash(c) for c in full]
+    register_protocol(_STORE_PROTOCOL, lambda profile: full, ("run",))
+    name = "repro-" + hashlib.sha256(" ".join(sorted(set(hashes))).encode()).hexdigest()[:16]
+    cores = os.cpu_count() or 1
+    workers = max(1, min(workers, len(set(hashes)), cores))
+    try:
+        summary = run_sweep({"name": name, "protocol": _STORE_PROTOCOL, "profile": "run"}, store, workers=workers,
+                            threads=max(1, cores // workers), log=log)
+    finally:
+        PROTOCOLS.pop(_STORE_PROTOCOL, None)   # not a protocol users can name in a spec
+    if summary["failed"] or summary.get("disk_full"):
+        first = (summary.get("failed_runs") or [("", "", "disk full")])[0]
+        raise PelgError(f"{summary['failed']} run(s) failed in store {str(store)!r}: {first[1]}: {first[2]}")
+    with Store(store, readonly=True) as st:
+        rows = {h: st.get(h) for h in set(hashes)}
+    missing = [h for h, r in rows.items() if r is None or r["status"] != "done"]
+    if missing:
+        raise PelgError(f"run {missing[0][:12]} is not finished in store {str(store)!r}")
+    for h, d in zip(hashes, out_dirs or [None] * len(hashes)):
+        if d:
+            Path(d).mkdir(parents=True, exist_ok=True)
+            for f in ("model.pt", "result.json"):
+                shutil.copyfile(run_dir(store, h) / f, Path(d) / f)
+    return [rows[h]["result"] for h in hashes]
 
 
 def run_rows(keys, results, fits: list[dict]) -> list[dict]:
@@ -111,6 +157,7 @@ def replace_block(text: str, key: str, body: str) -> str:
 
 
 PAPER_REPRO = Path("paper_repro.md")
+FIGURE_SUFFIXES = (".png", ".pdf")  # each reproduction figure is written in both formats
 
 
 def check_publishable(block: str) -> None:
@@ -120,19 +167,34 @@ def check_publishable(block: str) -> None:
     replace_block(PAPER_REPRO.read_text(), block, "")
 
 
-def save_outputs(out_dir: Path, keys, results, record: dict, table: str, render, figure: str, *,
+def save_outputs(out_dir: Path, keys, results, record: dict, table: str, render, figure: str | list[str], *,
                  publish: bool, block: str, record_name: str | None) -> None:
-    """Write results.json (one row per run), summary.json (`record`), table.md and the figure (`render(path)`)
-    into out_dir; with `publish`, also the table block of ./paper_repro.md, ./figures/<figure> and, given
-    `record_name`, the recorded summary empirics/repro/results/<record_name> that ledger entries read."""
+    """Write results.json (one row per run), summary.json (`record`), table.md and the figure(s) (`render(path)`
+    for each name of `figure`) into out_dir; with `publish`, also the table block of ./paper_repro.md,
+    ./figures/<figure> (with its .pdf / .svg siblings) and, given `record_name`, the recorded summary
+    empirics/repro/results/<record_name> that ledger entries read."""
     out_dir = Path(out_dir)
+    names = [figure] if isinstance(figure, str) else list(figure)
     write_json(out_dir / "results.json", [{"key": list(k), **r} for k, r in zip(keys, results)])
     write_json(out_dir / "summary.json", record)
     write_text(out_dir / "table.md", table + "\n")
-    render(out_dir / figure)
+    for name in names:
+        render(out_dir / name)
     if publish:
         write_text(PAPER_REPRO, replace_block(PAPER_REPRO.read_text(), block, table))
-        Path("figures").mkdir(exist_ok=True)
-        shutil.copyfile(out_dir / figure, Path("figures") / figure)
+        publish_figures(out_dir, names)
         if record_name:
             write_json(Path("empirics/repro/results") / record_name, record)
+
+
+
+def publish_figures(out_dir: Path, names: list[str]) -> list[Path]:
+    """Copy each figure of out_dir, with its siblings in the other formats, into ./figures/."""
+    Path("figures").mkdir(exist_ok=True)
+    copied = []
+    for name in names:
+        for src in [Path(out_dir) / name] + [(Path(out_dir) / name).with_suffix(f) for f in FIGURE_SUFFIXES]:
+            if src.is_file() and Path("figures", src.name) not in copied:
+                shutil.copyfile(src, Path("figures") / src.name)
+                copied.append(Path("figures", src.name))
+    return copied

@@ -32,14 +32,14 @@ from pathlib import Path
 from theory.huang2025.predictions import predictions
 
 from ..errors import PelgError
-from ..evaluate import bucket_label
-from empirics.analysis.fit import bar_from_protocol, cell_status, fit_record
-from empirics.analysis.selection import select_seeds
-from empirics.analysis.stats import mean_interval
+from empirics.analysis.fit import bar_from_protocol
 from empirics.plots.huang2025 import accuracy_by_bin
 from ..tasks import get_task
 from ..tasks.protocols import task_protocol
-from .common import check_publishable, fit_rate, load_protocol, markdown_table, run_many, run_rows, save_outputs
+from . import cells
+from .cells import GENERALIZES_AT, cell_text as _cell, fit_bar, observed_verdict, pct as _pct, run_fits  # noqa: F401
+from .common import (FIGURE_SUFFIXES, check_publishable, fit_rate, load_protocol, markdown_table, run_rows,
+                     save_outputs)
 
 PAPER = "huang2025"
 FIGURE = "huang2025_accuracy_by_bin.png"
@@ -84,31 +84,6 @@ _YES_NO = {
 PAPER_LABELS = {task: {pe: ("generalizes" if yn[0 if pe != "nope" else 1] == "y" else "fails")
                        for pe in PUBLISHED[task]} for task, yn in _YES_NO.items()}
 
-GENERALIZES_AT = 0.70
-
-
-def observed_verdict(lg_accuracies, threshold: float = GENERALIZES_AT) -> str:
-    """The observed verdict from the accuracies (fractions) on the length-generalization bins, the bins
-    above the training lengths, in order: "generalizes" when the accuracy is at least 70% in EVERY such
-    bin, else "fails".
-
-    Why this rule: it must give the paper's own label on the paper's own numbers. Applied to the 53
-    published (task, PE) accuracies of huang2025.md (APE, NoPE and APE + R_pos; bins [51, 100] and
-    [101, 150], Tomita's duplicated bins included), the lowest length-generalization bin of every cell the
-    paper calls 'generalizes' is at least 76.2% (Tomita 7 NoPE: 87.5 / 76.2; then sort NoPE 80.6 and
-    (abab)* APE 82.3), and that of every cell it calls 'fails' at most 64.2% (parity APE + R_pos:
-    83.4 / 64.2; parity APE 83.0 / 62.1, NoPE 74.5 / 63.3). 70% sits in the middle of that gap (about 6
-    points from either side). A rule on the first bin alone has no room: the paper's positives go down to
-    85.4 (Tomita 4 APE) and its negatives up to 83.4 (parity APE + R_pos), and the former 90% first-bin
-    rule mislabels Tomita 4 APE (85.4), (abab)* APE (89.4) and Tomita 7 NoPE (87.5). The mean over the two
-    bins separates too, but with a narrower gap (73.8 to 81.85) than the lowest bin (64.2 to 76.2).
-    `published_gap` recomputes these numbers; the tests apply the rule to every published cell."""
-    acc = [float(a) for a in lg_accuracies]
-    if not acc:
-        raise PelgError("an observed verdict needs at least one length-generalization bin")
-    return "generalizes" if min(acc) >= threshold else "fails"
-
-
 def published_cells() -> list[tuple[str, str, tuple, str]]:
     """(task, PE, published accuracies in %, the paper's label) for every published cell."""
     return [(task, pe, acc, PAPER_LABELS[task][pe]) for task, by_pe in PUBLISHED.items() for pe, acc in by_pe.items()]
@@ -144,69 +119,17 @@ def lengths(p: dict, task: str) -> tuple[list[int], list[list[int]]]:
 
 
 def build_configs(p: dict) -> list[tuple[tuple[str, str, int], dict]]:
-    """One TrainConfig dict per (task, PE, seed): the protocol's `[model]` and `[train]`, then the task's
-    `[task_model]` / `[task_train]` entries, then the PE's `[pe_options]` / `[pe_train]` entries."""
+    """One TrainConfig dict per (task, PE, seed) (`cells.build_configs`); no `+sh` cell on the formal
+    languages (no separator to hint from; C-RASP: h is the identity there, SH = RPE)."""
     unknown_pes = [pe for pe in p["pes"] if pe not in THEORY_PE]
     if unknown_pes:
         raise PelgError(f"PE {unknown_pes[0]!r} has no C-RASP class here; valid: {', '.join(THEORY_PE)}")
-    for table in ("task_model", "task_train", "task_train_max"):
-        stray = sorted(set(p.get(table, {})) - set(p["tasks"]))
-        if stray:
-            raise PelgError(f"[{table}] names {stray[0]!r}, which is not among the protocol's tasks")
-    out = []
-    for task in p["tasks"]:
-        train, buckets = lengths(p, task)
-        for pe in p["pes"]:
-            if pe.endswith("+sh") and get_task(task).kind == "sets":
-                continue   # no separator to hint from (C-RASP: h is the identity, SH = RPE there)
-            model = {**p["model"], **p.get("task_model", {}).get(task, {}), "pe": pe,
-                     "pe_options": dict(p.get("pe_options", {}).get(pe, {}))}
-            extra = {**p.get("task_train", {}).get(task, {}), **p.get("pe_train", {}).get(pe, {})}
-            for seed in p["seeds"]:
-                cfg = {"task": task, "model": model, "seed": seed, "train_lengths": train,
-                       "eval_buckets": buckets, "eval_samples": p["eval_samples"], **p["train"], **extra}
-                out.append(((task, pe, seed), cfg))
-    return out
+    return cells.build_configs(p, lengths, skip=lambda task, pe: pe.endswith("+sh") and get_task(task).kind == "sets")
 
 
-def fit_bar(p: dict, task: str):
-    return bar_from_protocol(get_task(task).kind, p)
-
-
-def run_fits(p: dict, keys, results) -> list[dict]:
-    """Each run's fit record (in-distribution exact match against the protocol's bar)."""
-    return [fit_record(r, fit_bar(p, key[0])) for key, r in zip(keys, results)]
-
-
-def run_rounds(p: dict, workers: int, device: str, log=print) -> tuple[list, list]:
-    """Seeds in order until k fit, as the paper does, but in rounds: each round starts, for every
-    (task, PE) still short of k fit seeds, as many untried seeds as it is short, all in parallel (the
-    longest configured runs first, so that two workers finish together). A cell whose untried seeds can
-    no longer make up k fits is not run further: it stays undecided whatever they would give."""
-    cfg = dict(build_configs(p))
-    cells = list(dict.fromkeys((t, pe) for t, pe, _ in cfg))
-    tried = {cell: 0 for cell in cells}
-    wins = {cell: 0 for cell in cells}
-    keys, results = [], []
-    k = int(p["k_success"])
-    while True:
-        batch = []
-        for cell in cells:
-            if wins[cell] + len(p["seeds"]) - tried[cell] < k:
-                continue
-            seeds = list(p["seeds"])[tried[cell]: tried[cell] + max(0, k - wins[cell])]
-            tried[cell] += len(seeds)
-            batch += [(*cell, s) for s in seeds]
-        if not batch:
-            break
-        batch.sort(key=lambda key: -cfg[key]["steps"])
-        log(f"huang2025 {p['profile']}: round of {len(batch)} runs")
-        out = run_many([cfg[key] for key in batch], workers, device=device, log=log)
-        for key, fit in zip(batch, run_fits(p, batch, out)):
-            wins[key[:2]] += fit["fit"]
-        keys += batch
-        results += out
-    return keys, results
+def run_rounds(p: dict, workers: int, device: str, log=print, store: Path | None = None) -> tuple[list, list]:
+    """Seeds in order until k fit, as the paper does, in parallel rounds (`cells.run_rounds`)."""
+    return cells.run_rounds(p, build_configs(p), workers, device, log, store=store)
 
 
 def predicted() -> dict[tuple[str, str], dict]:
@@ -214,74 +137,25 @@ def predicted() -> dict[tuple[str, str], dict]:
     return {(r["task"], r["pe"]): r for r in predictions()}
 
 
-def _interval(values: list[float]) -> dict | None:
-    if not values:
-        return None
-    iv = mean_interval(values)
-    finite = iv.n >= 2
-    return {"mean": iv.mean, "lo": iv.lo if finite else None, "hi": iv.hi if finite else None, "n": iv.n}
-
-
 def summarize(p: dict, keys, results, fits: list[dict] | None = None) -> dict:
-    """{task: {pe: cell}}; a cell has the bins, every tried seed's in-distribution score and fit flag,
-    the fit seeds counted (the first k), per bin their values and mean with a 95% interval, the
-    status ("decided" or "undecided (j of n fit)"), the observed verdict (decided cells only), the
-    prediction and whether they agree (None when undecided, or when the profile does not decide)."""
+    """{task: {pe: cell}}: `cells.cell_stats` plus the C-RASP prediction and whether it agrees with the
+    observed verdict (None when undecided, or when the profile does not decide)."""
     fits = fits if fits is not None else run_fits(p, keys, results)
-    by: dict = {}
-    for (task, pe, seed), res, fit in zip(keys, results, fits):
-        by.setdefault(task, {}).setdefault(pe, {})[seed] = (res, fit)
     preds = predicted()
-    k, decides = int(p["k_success"]), bool(p.get("decides", True))
+    decides = bool(p.get("decides", True))
     summary: dict = {}
-    tasks = [t for t in p.get("tasks", []) if t in by] + [t for t in by if t not in p.get("tasks", [])]
-    for task in tasks:     # the protocol's order of tasks and PEs, not the order the runs finished in
-        pes = by[task]
-        for pe in [x for x in p.get("pes", []) if x in pes] + [x for x in pes if x not in p.get("pes", [])]:
-            runs = pes[pe]
-            order = [s for s in p["seeds"] if s in runs]
-            sel = select_seeds(lambda s: runs[s], order, k, success=lambda rf: rf[1]["fit"])
-            decided, status = cell_status([runs[s][1]["fit"] for s in order], k)
-            buckets = [tuple(b) for b in runs[order[0]][0]["config"]["eval_buckets"]]
-            labels = [bucket_label(*b) for b in buckets]
-            hi_train = runs[order[0]][0]["config"]["train_lengths"][1]
-            lg = [bucket_label(*b) for b in buckets if b[0] > hi_train]
-            values = {lab: [r["metrics"][lab]["metric"] for r, _ in sel.results] if decided else []
-                      for lab in labels}
-            stats = {lab: _interval(v) for lab, v in values.items()}
-            observed = observed_verdict([stats[b]["mean"] for b in lg]) if decided and lg else status
-            pred = preds[(task, THEORY_PE[pe])]
-            summary.setdefault(task, {})[pe] = {
-                "bins": labels, "lg_bins": lg, "values": values, "stats": stats,
-                "mean": {b: (s["mean"] if s else None) for b, s in stats.items()},
-                "seeds_tried": order, "fit_seeds": [s for s in order if runs[s][1]["fit"]],
-                "seeds": sel.seeds, "dropped": sel.dropped, "decided": decided, "status": status,
-                "in_distribution_by_seed": {str(s): round(runs[s][1]["in_distribution"], 4) for s in order},
-                "observed": observed, "predicted": pred["prediction"], "prediction_basis": pred["basis"],
-                "agree": observed == pred["prediction"] if decided and decides else None}
+    for task, pe, runs in cells.group(p, keys, results, fits):
+        c = cells.cell_stats(p, runs)
+        pred = preds[(task, THEORY_PE[pe])]
+        summary.setdefault(task, {})[pe] = {
+            **c, "predicted": pred["prediction"], "prediction_basis": pred["basis"],
+            "agree": c["observed"] == pred["prediction"] if c["decided"] and decides else None}
     return summary
 
 
 def scorecard(summary: dict, decides: bool = True) -> dict:
     """Agreement over decided cells only, with how many cells were decided."""
-    cells = [c for pes in summary.values() for c in pes.values()]
-    decided = [c for c in cells if c["decided"]]
-    return {"cells": len(cells), "decided": len(decided), "undecided": len(cells) - len(decided),
-            "cell_fit_rate": len(decided) / len(cells) if cells else 0.0, "decides": decides,
-            "agree": sum(bool(c["agree"]) for c in decided) if decides else None}
-
-
-def _pct(x) -> str:
-    return "—" if x is None else f"{100 * x:.1f}"
-
-
-def _cell(stat: dict | None) -> str:
-    """mean [95% interval] in %, the interval clipped to [0, 100]."""
-    if stat is None:
-        return "—"
-    if stat["lo"] is None:
-        return f"{_pct(stat['mean'])} (n = 1)"
-    return f"{_pct(stat['mean'])} [{_pct(max(0.0, stat['lo']))}, {_pct(min(1.0, stat['hi']))}]"
+    return cells.agreement([c for pes in summary.values() for c in pes.values()], decides=decides)
 
 
 def _settings(p: dict) -> str:
@@ -336,7 +210,7 @@ def render_markdown(p: dict, summary: dict, rate: dict | None = None, wall: floa
     else:
         parts.append(f"\n**Profile `{p['profile']}` is too small to decide anything**: it checks that the pipeline "
                      f"runs; nothing here says whether a prediction does or does not reproduce "
-                     f"({s['decided']} of {s['cells']} cells fit).\n")
+                     f"({s['decided']} of {s['cells']} cells fit); run --profile quick.\n")
     rows = []
     for task, pes in summary.items():
         for pe, c in pes.items():
@@ -376,14 +250,14 @@ def render_figure(p: dict, summary: dict, path: Path) -> None:
 
 
 def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "auto",
-        publish: bool = False, log=print) -> dict:
+        publish: bool = False, log=print, store: Path | None = None) -> dict:
     """Run the protocol; write results.json, summary.json, table.md and the figure into out_dir; with
     `publish`, also update ./paper_repro.md and ./figures/ (run from the repository root)."""
     p = load_protocol(PAPER, profile)
     if publish:  # check before hours of training, not after
         check_publishable("huang2025-table")
     start = time.time()
-    keys, results = run_rounds(p, workers or p.get("workers", 1), device, log)
+    keys, results = run_rounds(p, workers or p.get("workers", 1), device, log, store)
     wall = time.time() - start
     fits = run_fits(p, keys, results)
     summary = summarize(p, keys, results, fits)
@@ -392,8 +266,9 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     score = scorecard(summary, bool(p.get("decides", True)))
     record = {"protocol": p, "summary": summary, "scorecard": score, "runs": run_rows(keys, results, fits),
               "fit_rate": rate, "wall_seconds": round(wall, 1), "rule": rule_text()}
-    save_outputs(out_dir, keys, results, record, table,
-                 lambda path: render_figure(p, summary, path), FIGURE, publish=publish,
+    save_outputs(out_dir, keys, results, record, table,  # the figure as PNG and PDF
+                 lambda path: [render_figure(p, summary, path.with_suffix(s)) for s in FIGURE_SUFFIXES], FIGURE,
+                 publish=publish,
                  block="huang2025-table", record_name="huang2025_quick.json" if profile == "quick" else None)
     log(table)
     return {"summary": summary, "table": table, "out_dir": str(out_dir), "scorecard": score, "fit_rate": rate}

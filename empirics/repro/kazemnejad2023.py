@@ -126,7 +126,7 @@ def analyse(p: dict, rows: list[dict]) -> dict:
 
 
 def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "auto", publish: bool = False,
-        log=print, seeds: int | None = None) -> dict:
+        log=print, seeds: int | None = None, store: Path | None = None) -> dict:
     """Run the protocol; write results.json, summary.json, table.md and the figures into out_dir; with
     `publish`, also the table block of ./paper_repro.md, ./figures/ and (quick) the recorded summary
     that the `k23.*` ledger entries read."""
@@ -138,7 +138,8 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     dirs = [str(model_dir(out_dir, k)) if saved(p, k) else None for k in keys]
     log(f"{PAPER} {profile}: {len(configs)} runs -> {out_dir}")
     start = time.time()
-    results = run_many(list(configs), workers or p.get("workers", 1), device=device, log=log, out_dirs=dirs)
+    results = run_many(list(configs), workers or p.get("workers", 1), device=device, log=log, out_dirs=dirs,
+                       store=store)
     run_fits = fits(p, keys, results)
     rows = record_rows(keys, results, run_fits)
     analysis = analyse(p, rows)

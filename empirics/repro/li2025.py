@@ -19,8 +19,8 @@ from empirics.evidence.li2025_table5 import (MIN_FIT_SEEDS, PAPER_PES, PUBLISHED
                                              summarize)
 from empirics.plots.common import plot_metric_vs_length
 from empirics.tasks.running_sum import zero_predictor_mse
-from .common import (PROFILES, check_publishable, fit_rate, load_protocol, markdown_table, run_many, run_rows,
-                     save_outputs)
+from .common import (FIGURE_SUFFIXES, PROFILES, check_publishable, fit_rate, load_protocol, markdown_table, run_many,
+                     run_rows, save_outputs)
 
 PAPER = "li2025"
 FIGURE = "li2025_mse_vs_length.png"
@@ -67,6 +67,8 @@ def verdict_lines(p: dict, decision: dict) -> list[str]:
                      f"{_undecided_text(d['below_evidence'])}.")
     lines.append(f"- Overall (both settings): **{decision['verdict']}**. Orderings are decided only from cells "
                  f"whose seeds fit, and only where the 95% intervals separate.")
+    if p["profile"] == "smoke":  # seconds of training: it tests the pipeline, not the paper
+        lines.append("- smoke profile: too small to decide; run --profile quick")
     return lines
 
 
@@ -117,7 +119,7 @@ def render_figure(p: dict, summary: dict, path: Path) -> None:
 
 
 def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "auto",
-        publish: bool = False, log=print) -> dict:
+        publish: bool = False, log=print, store: Path | None = None) -> dict:
     """Run the protocol, write results.json, summary.json, table.md and the figure into out_dir; with
     `publish`, also update ./paper_repro.md and ./figures/ (run from the repository root)."""
     p = load_protocol(PAPER, profile)
@@ -126,7 +128,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     keys, configs = zip(*build_configs(p))
     log(f"li2025 {profile}: {len(configs)} runs -> {out_dir}")
     start = time.time()
-    results = run_many(list(configs), workers or p.get("workers", 1), device=device, log=log)
+    results = run_many(list(configs), workers or p.get("workers", 1), device=device, log=log, store=store)
     run_fits = fits(p, results)
     rows = run_rows(keys, results, run_fits)
     summary = summarize(p, rows)
@@ -137,7 +139,8 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     record = {"protocol": p, "runs": rows, "summary": summary, "decision": decision, "fit_rate": rate,
               "wall_seconds": wall}
     # the quick profile's record is the evidence of ledger entry li2025.experiment.table5
-    save_outputs(out_dir, keys, results, record, table, lambda path: render_figure(p, summary, path), FIGURE,
+    save_outputs(out_dir, keys, results, record, table,  # the figure as PNG and PDF
+                 lambda path: [render_figure(p, summary, path.with_suffix(s)) for s in FIGURE_SUFFIXES], FIGURE,
                  publish=publish, block="li2025-table", record_name="li2025_quick.json" if profile == "quick" else None)
     log(table)
     return {"summary": summary, "decision": decision, "table": table, "out_dir": str(out_dir)}

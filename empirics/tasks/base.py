@@ -12,6 +12,7 @@ Task kinds:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,22 @@ K23_SEP = "[SEP]"
 SPECIALS = (PAD, BOS, SEP, EOS, K23_SEP)
 LAYOUTS = ("default", "k23")
 IGNORE = -100
+# pelg's longest example (in each task's length unit), checked before any task-specific check or sampling:
+# an attention matrix over a longer sequence no longer fits in memory, and some checks count words up to it
+MAX_LENGTH = 4096
+
+
+def _within_max_length(check):
+    """`check_length` that first rejects lengths above MAX_LENGTH (Task applies it to every subclass)."""
+    @functools.wraps(check)
+    def checked(self, length):
+        if isinstance(length, (int, np.integer)) and not isinstance(length, bool) and length > MAX_LENGTH:
+            raise PelgError(f"task {self.name!r} needs a length ({self.length_unit}) <= {MAX_LENGTH} "
+                            f"(pelg's maximum, empirics.tasks.base.MAX_LENGTH), got {length!r}")
+        return check(self, length)
+
+    checked.max_length_checked = True
+    return checked
 
 
 @dataclass
@@ -66,6 +83,12 @@ class Task:
     k23_separator = False    # K23 layout: "[SEP]" between source and target
     vocab: Vocab | None = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("check_length")
+        if own is not None and not getattr(own, "max_length_checked", False):
+            cls.check_length = _within_max_length(own)
+
     def set_format(self, format: str) -> None:
         if format not in self.formats:
             raise unknown("format", format, self.formats)
@@ -84,6 +107,7 @@ class Task:
         uniform over commands; PCFG SET: the published productivity split)."""
         return None
 
+    @_within_max_length
     def check_length(self, length: int) -> int:
         """Raise a one-line PelgError for a length this task cannot generate."""
         integer = isinstance(length, (int, np.integer)) and not isinstance(length, bool)

@@ -287,3 +287,230 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
 
 def test_the_table_is_big_enough():
     assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+
+
+# ----------------------------------------------------------------------------- issue 15: the other commands
+# (id, argv with placeholders, setup name or None, needles that the one error line must contain)
+# {tmp}: the test's directory; {ds}: an exported dataset (setups "ds_*"); {model}: a saved model directory.
+CLI_CASES = [
+    # argparse errors: one line, the value named, no usage block
+    ("train: --steps 2.5", "train --task copy --steps 2.5 --out {tmp}/o", None, ["--steps", "'2.5'"]),
+    ("train: missing --task", "train --steps 2", None, ["--task"]),
+    ("tasks show: no name", "tasks show", None, ["name"]),
+    ("unknown subcommand", "trian --task copy", None, ["'trian'", "train"]),
+    ("train: --test-lengths without MAX", "train --task copy --test-lengths 9 16 17 --out {tmp}/o", None,
+     ["--test-lengths", "17"]),
+    ("train: --test-lengths not a length", "train --task copy --test-lengths 9-x --out {tmp}/o", None,
+     ["'9-x'"]),
+    # devices, before any run starts
+    ("train: --device gpu", "train --task copy --device gpu --out {tmp}/o", None, ["'gpu'", "cuda"]),
+    ("repro: --device gpu", "repro li2025 --profile smoke --device gpu --out {tmp}/r", None, ["'gpu'", "cpu"]),
+    ("train: cuda without a GPU", "train --task copy --device cuda --steps 2 --out {tmp}/o", "no_gpu", ["cuda"]),
+    ("repro: cuda without a GPU", "repro li2025 --profile smoke --device cuda --out {tmp}/r", "no_gpu", ["cuda"]),
+    ("repro: --workers 0", "repro li2025 --profile smoke --workers 0 --out {tmp}/r", None, ["--workers", "0"]),
+    # PE and position-scheme options
+    ("t5 num_buckets=-1", "train --task copy --pe t5 --pe-opt num_buckets=-1 --steps 2 --out {tmp}/o", None,
+     ["num_buckets='-1'", ">= 2"]),
+    ("rope base=ten", "train --task copy --pe rope --pe-opt base=ten --steps 2 --out {tmp}/o", None,
+     ["option base='ten' for PE 'rope': expected float"]),
+    ("learned max_positions=0", "train --task copy --pe learned --pe-opt max_positions=0 --out {tmp}/o", None,
+     ["max_positions='0'", ">= 1"]),
+    ("random_max not an int", "train --task copy --pe rope+random --pe-opt random_max=many --out {tmp}/o", None,
+     ["random_max='many'", "int"]),
+    ("random_max negative", "train --task copy --pe rope+random --pe-opt random_max=-3 --out {tmp}/o", None,
+     ["random_max='-3'", ">= 0"]),
+    ("random_max huge", "train --task copy --pe rope+random --pe-opt random_max=99999999999 --out {tmp}/o", None,
+     ["random_max='99999999999'", "<="]),
+    ("random_max below the lengths", "train --task copy --pe rope+random --pe-opt random_max=30 --steps 2 "
+     "--out {tmp}/o", "no_training", ["random_max 30", "11-20"]),
+    ("learned PE too short, before training", "train --task copy --pe learned --pe-opt max_positions=16 --steps 2 "
+     "--out {tmp}/o", "no_training", ["max_positions=16", "outside its table", "max_positions=22"]),
+    # sizes and upper bounds
+    ("train lengths too long", "train --task copy --train-lengths 1 5000000 --out {tmp}/o", None,
+     ["5000000", "4096"]),
+    ("test lengths too long", "train --task copy --test-lengths 3000000 3000000 --out {tmp}/o", None,
+     ["3000000", "4096"]),
+    ("tasks show: length too long", "tasks show copy --length 1000000000", None, ["1000000000", "4096"]),
+    ("tasks show: language length too long", "tasks show h25.tomita3 --length 1000000000", None,
+     ["1000000000", "4096"]),
+    ("steps too many", "train --task copy --steps 99999999999999999999999 --out {tmp}/o", None,
+     ["--steps", "99999999999999999999999", "<="]),
+    ("seed too big", "train --task copy --seed 99999999999999999999999 --steps 2 --out {tmp}/o", None,
+     ["--seed", "99999999999999999999999", "<="]),
+    ("seed negative", "train --task copy --seed -1 --steps 2 --out {tmp}/o", None, ["--seed", "-1", ">= 0"]),
+    ("model too big", "train --task copy --d-model 65536 --layers 512 --steps 2 --out {tmp}/o", None,
+     ["parameters", "maximum"]),
+    ("batch too big", "train --task copy --batch-size 99999999 --steps 2 --out {tmp}/o", None,
+     ["--batch-size", "99999999", "<= 65536"]),
+    ("attention: too many examples", "attention --model {model} --task copy --length 3 --n 99999999", "model",
+     ["--n", "99999999"]),
+    # names
+    ("tasks: unknown paper", "tasks --paper k24", None, ["'k24'", "k23", "kazemnejad2023"]),
+    ("claims: unknown paper", "claims --paper k24", None, ["'k24'", "k23", "kazemnejad2023"]),
+    # data export and check
+    ("export --n 0", "data export copy --split train --out {tmp}/ex --n 0", None, ["--n", "got 0"]),
+    ("export --n -5", "data export copy --split train --out {tmp}/ex --n -5", None, ["--n", "got -5"]),
+    ("export --seed -1", "data export copy --split train --out {tmp}/ex --seed -1", None, ["--seed", "-1"]),
+    ("check a file", "data check {ds}/train.jsonl", "ds", ["train.jsonl", "not a dataset directory"]),
+    ("split file is a directory", "data check {ds}", "ds_split_dir", ["train.jsonl", "is a directory"]),
+    ("manifest n a string", "data check {ds}", "ds_n_string", ["'n'", "'5'"]),
+    ("manifest n wrong", "data check {ds}", "ds_n_wrong", ["'n' is 6", "5"]),
+    ("manifest n 10^12", "data check {ds}", "ds_n_huge", ["n_requested", "1000000000000"]),
+    ("manifest protocol n 10^12", "data check {ds}", "ds_protocol_huge", ["n_train", "1000000000000"]),
+    ("manifest splits empty", "data check {ds}", "ds_no_splits", ["'splits'", "at least one split"]),
+    ("manifest path escapes", "data check {ds}", "ds_escape", ["../../../../etc/hostname", "outside"]),
+    ("manifest lengths too long", "data check {ds}", "ds_long_lengths", ["train_lengths", "4096"]),
+    ("binary split file", "data check {ds}", "ds_binary", ["train.jsonl", "UTF-8"]),
+    ("train on a binary split file", "train --task copy --dataset {ds} --steps 2 --out {tmp}/o", "ds_binary",
+     ["train.jsonl", "UTF-8"]),
+    # a full disk: one line naming the path, nothing half-written
+    ("disk full: train --out", "train --task copy --steps 2 --d-model 16 --eval-samples 4 --quiet "
+     "--out {tmp}/o", "enospc", ["no space left on device", "{tmp}/o/"]),
+    ("disk full: data export", "data export copy --split train --out {tmp}/ex --n 5", "enospc",
+     ["no space left on device", "train.jsonl"]),
+    ("disk full: export manifest", "data export copy --split train --out {tmp}/ex --n 5", "enospc_second",
+     ["no space left on device", "manifest.json"]),
+    ("disk full: second export keeps the first", "data export copy --split test --out {ds} --n 5",
+     "ds_enospc_second", ["no space left on device", "manifest.json"]),
+    # corrupted checkpoints: detected by their checksum, on load and on resume
+    ("flipped bytes in model.pt", "attention --model {model} --task copy --length 3", "model_flipped",
+     ["model.pt", "corrupt"]),
+    ("flipped bytes in checkpoint.pt", "train --task copy --steps 2 --d-model 16 --eval-samples 4 --quiet "
+     "--out {tmp}/o", "state_flipped", ["checkpoint.pt", "corrupt"]),
+]
+
+
+def _dataset(tmp_path: Path) -> Path:
+    from empirics import datasets
+
+    ds = tmp_path / "ds"
+    datasets.export("copy", "train", ds, n=5)
+    return ds
+
+
+def _edit_manifest(ds: Path, edit) -> None:
+    path = ds / "manifest.json"
+    m = json.loads(path.read_text())
+    edit(m)
+    path.write_text(json.dumps(m))
+
+
+def _full_disk(monkeypatch, after: int) -> None:
+    """Every atomic write after the first `after` ones fails as a full disk does (OSError ENOSPC)."""
+    import errno
+
+    from empirics import fileio
+
+    real, count = fileio._open, {"n": 0}
+
+    from fake_disk import WrappedFile
+
+    class Full(WrappedFile):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def opener(fd):
+        count["n"] += 1
+        return real(fd) if count["n"] <= after else Full(real(fd))
+
+    monkeypatch.setattr(fileio, "_open", opener)
+
+
+def _flip_tensor_byte(path: Path, tensor: torch.Tensor) -> None:
+    """Flip one byte inside `tensor`'s stored data (the zip container itself stays valid)."""
+    data = bytearray(path.read_bytes())
+    raw = tensor.detach().contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+    at = data.find(raw[:256])
+    assert at > 0
+    data[at + 100] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def _model_dir(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
+    from empirics import checkpoint
+    from empirics.runconfig import TrainConfig, build_model
+
+    cfg = TrainConfig(task="copy", steps=1, model={"d_model": 16, "d_ff": 32})
+    model = build_model(cfg)
+    (tmp_path / "m").mkdir()
+    checkpoint.save(tmp_path / "m" / "model.pt", model, cfg)
+    return tmp_path / "m", model
+
+
+def _cli_setup(name: str | None, tmp_path: Path, monkeypatch) -> dict:
+    """Prepare a case; returns the placeholders it adds. Runs before the snapshot."""
+    from empirics import checkpoint
+
+    if name is None:
+        return {}
+    if name == "no_gpu":
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU")
+        return {}
+    if name == "no_training":
+        from empirics import train as T
+
+        def no_training(*a, **k):
+            raise AssertionError("training started")
+
+        monkeypatch.setattr(T, "train", no_training)
+        return {}
+    if name in ("enospc", "enospc_second"):
+        _full_disk(monkeypatch, after=0 if name == "enospc" else 1)
+        return {}
+    if name in ("model", "model_flipped"):
+        directory, model = _model_dir(tmp_path)
+        if name == "model_flipped":
+            _flip_tensor_byte(directory / "model.pt", max(model.state_dict().values(), key=torch.numel))
+        return {"model": directory}
+    if name == "state_flipped":
+        out = tmp_path / "o"
+        weights = torch.arange(4096, dtype=torch.float32)
+        state = {k: None for k in checkpoint.STATE_KEYS} | {"config": "{}", "step": 1, "model": {"w": weights}}
+        checkpoint.save_state(out / "checkpoint.pt", state)
+        _flip_tensor_byte(out / "checkpoint.pt", weights)
+        return {}
+    ds = _dataset(tmp_path)
+    edits = {
+        "ds_n_string": lambda m: m["splits"]["train"].update(n="5"),
+        "ds_n_wrong": lambda m: m["splits"]["train"].update(n=6),
+        "ds_n_huge": lambda m: m["splits"]["train"].update(n_requested=10**12),
+        "ds_protocol_huge": lambda m: (m["splits"]["train"].update(n_requested=None),
+                                       m["protocol"].update(n_train=10**12)),
+        "ds_no_splits": lambda m: m.update(splits={}),
+        "ds_escape": lambda m: m["splits"]["train"].update(file="../../../../etc/hostname"),
+        "ds_long_lengths": lambda m: m["protocol"].update(train_lengths=[1, 10**12]),
+    }
+    if name in edits:
+        _edit_manifest(ds, edits[name])
+    elif name == "ds_split_dir":
+        (ds / "train.jsonl").unlink()
+        (ds / "train.jsonl").mkdir()
+    elif name == "ds_binary":
+        (ds / "train.jsonl").write_bytes(b"\xff\xfe\x00\x81 not text\n")
+    elif name == "ds_enospc_second":
+        _full_disk(monkeypatch, after=1)  # the test split is written, its manifest is not
+    return {"ds": ds}
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_bad_cli_input(case, tmp_path, monkeypatch, capsys):
+    """Exit 2, one line `pelg: error: ...` naming the value, no traceback, and every file as it was."""
+    name, argv, setup, needles = case
+    monkeypatch.chdir(tmp_path)
+    places = {"tmp": tmp_path, **_cli_setup(setup, tmp_path, monkeypatch)}
+    before = _snapshot(tmp_path)
+    code = cli.main(argv.format(**places).split())
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert code == 2, (out.out, out.err)
+    assert len(lines) == 1 and lines[0].startswith("pelg: error: "), out.err
+    for needle in needles:
+        assert needle.format(**places) in lines[0], (needle, lines[0])
+    assert "Traceback" not in out.err + out.out and "usage:" not in out.err
+    assert _snapshot(tmp_path) == before  # nothing written, nothing half-written, nothing changed
+    assert not (tmp_path / "o" / "model.pt").exists() and not (tmp_path / "ex").exists()
+
+
+def test_the_cli_table_is_big_enough():
+    assert len(CLI_CASES) >= 40 and len({c[0] for c in CLI_CASES}) == len(CLI_CASES)

@@ -346,7 +346,8 @@ def test_new_model_fields_change_no_config_hash_at_their_defaults():
     full = canonical_config(cfg)
     assert {"linear_bias", "init", "output_scale"} <= set(full["model"])  # result.json keeps them
     old = {k: v for k, v in full.items() if k != "device"}
-    old["model"] = {k: v for k, v in full["model"].items() if k not in ("linear_bias", "init", "output_scale")}
+    new_fields = ("linear_bias", "init", "output_scale", "attention")
+    old["model"] = {k: v for k, v in full["model"].items() if k not in new_fields}
     for f in fields(TrainConfig):  # other fields marked alike (e.g. data options)
         if f.metadata.get("hash") == "omit_default" and old.get(f.name) == field_default(f):
             del old[f.name]

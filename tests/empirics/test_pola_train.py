@@ -78,7 +78,8 @@ def test_every_chen2025_claim_has_false_variants_that_are_caught():
     claims.load()
     records = claims.run_falsifications(paper="chen2025")
     ids = {c.id for c in claims.REGISTRY.values() if c.paper == "chen2025"}
-    assert "chen2025.lrc_criterion_vs_gd" in ids and len(ids) == 6
+    # six theory entries, plus the three trained-Transformer entries once empirics.evidence is loaded
+    assert "chen2025.lrc_criterion_vs_gd" in ids and len(ids) in (6, 9)
     missed = [(r["id"], r["variant"], r["verdict"]) for r in records if r["caught"] is False]
     assert not missed
     definitional = {r["id"] for r in records if r["caught"] is None}

@@ -204,7 +204,8 @@ def test_failed_run_keeps_its_step_and_is_retried_on_request(tmp_path, pelg, mon
     monkeypatch.setattr(training, "train", flaky)
     spec, store = tiny_spec(tmp_path), tmp_path / "pelg.sqlite"
     code, out, err = pelg("sweep", spec, "--store", store)
-    assert code == 0 and "3/4 done, 1 failed" in out and "failed" in err
+    assert code == 1 and "3/4 done, 1 failed" in out and "failed" in err   # exit 1 when runs failed
+    assert "pe=rope seed=1: non-finite loss" in err                        # each failed run named
     failed = [r for r in Store(store).rows() if r["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["failed_step"] == 3 and "non-finite" in failed[0]["error"]
     code, out, _ = pelg("sweep", spec, "--store", store)

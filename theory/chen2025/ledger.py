@@ -304,4 +304,4 @@ def _lbpe(parts: tuple[str, ...] = pola.LBPE_PARTS) -> Verdict:
                    f"solution spreads weight over redundant features (e.g. rpe offset n and the hinted offset 0 for "
                    f"copy), and the part that only exists at the training scales is lost at 16 and 32. This is the "
                    f"linear POLA reading of LBPE; the paper's LBPE is an MLP over relational features with a "
-                   f"different implicit bias, tested by the Transformer runs.")
+                   f"different implicit bias, which ledger entry chen2025.lbpe_trained tests on trained Transformers.")

@@ -23,7 +23,8 @@ from __future__ import annotations
 from ._validate import LAYOUTS, PositionOutOfRange
 from .absolute import (learned_table_lookup, legendre_table, psi_samples, sinusoidal_table, wavelet_feature_index,
                        wavelet_support_width, wavelet_table)
-from .relative import alibi_bias, alibi_slopes, fire_bias, kerple_bias, lbpe_features, t5_bias, t5_relative_bucket
+from .relative import (alibi_bias, alibi_slopes, fire_bias, ipe_alignment, kerple_bias, lbpe_features, t5_bias,
+                       t5_relative_bucket)
 from .rotary import rope_angles, rope_inverse_frequencies, rope_rotary_dims, rope_rotate, xpos_rotate, xpos_scale
 from .schemes import randomized_positions, scale_hint_positions
 
@@ -40,6 +41,7 @@ __all__ = [
     "alibi_bias",
     "alibi_slopes",
     "fire_bias",
+    "ipe_alignment",
     "kerple_bias",
     "lbpe_features",
     "t5_bias",

@@ -176,3 +176,20 @@ def lbpe_features(q_pos, k_pos, n) -> np.ndarray:
         raise ValueError(f"lbpe_features needs a positive scale n, got {n!r}")
     d = q[:, None] - k[None, :]
     return np.stack([d, d / n, d - n, np.log1p(np.abs(d))], axis=-1)
+
+
+def ipe_alignment(q_pos, k_pos, n) -> np.ndarray:
+    """The alignment relation of the identity-aligned PE (IPE) of Chen, Liang, Lin 2025 [reconstruction],
+    chen2025.md "POLA": "a designated alignment relation r(i, j) gets one parameter; all other pairs share
+    one parameter". In the layout `<bos> x_1..x_n <sep> y_1..`, with <bos> at position 0, source token u at
+    position u and target token u at n + 1 + u, the query that predicts target u sits at i = n + u (the
+    <sep> for u = 1) and its aligned key is source u at j = i - n (the parity-CoT figure's "corresponding
+    input token"). Returns the (Lq, Lk) 0/1 indicator of j = i - n with 1 <= j <= n; the learned bias is
+    w_h times it (the shared parameter of every other pair is a constant per row, which softmax ignores)."""
+    q = _positions(q_pos, "q_pos", integer=True)
+    k = _positions(k_pos, "k_pos", integer=True)
+    if isinstance(n, bool) or not float(n).is_integer() or int(n) < 1:
+        raise ValueError(f"ipe_alignment needs an integer scale n >= 1, got {n!r}")
+    n = int(n)
+    j = k[None, :]
+    return ((j == q[:, None] - n) & (j >= 1) & (j <= n)).astype(np.float64)
