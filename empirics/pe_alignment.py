@@ -11,9 +11,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .pe_base import PositionalEncoding
 
-class IPE(nn.Module):
-    """Bias hook (see `empirics.positional.PositionalEncoding`); `weight` (H,) is the aligned pair's logit."""
+
+class IPE(PositionalEncoding):
+    """Bias hook; `weight` (H,) is the aligned pair's logit."""
 
     hook = "bias"
 

@@ -89,6 +89,8 @@ def attention_maps(model, batch: Batch, rng: np.random.Generator | None = None) 
         for block, a in zip(model.blocks, inputs):
             x, mask, pe, positions = (a.get(name, value) for name, value in
                                       zip(("x", "mask", "pe", "positions"), list(a.values())[:4]))
+            if mask is not None and not isinstance(mask, torch.Tensor):  # a flex / fused plan (CUDA): the float mask
+                mask = model.attention_mask(positions, batch.pad_mask, x.shape[1], x.device, batch.scale)
             maps.append(block_attention(block.attn, block.ln1(x), mask, pe, positions))  # (B, H, T, T)
     finally:
         model.train(was_training)

@@ -347,3 +347,25 @@ def test_cli_bad_input_is_a_one_line_error(scan_runs, tmp_path, argv, message):
     with pytest.raises(PelgError, match=message) as e:
         cmd_attention(args)
     assert "\n" not in str(e.value)
+
+
+def test_attention_maps_do_not_depend_on_the_attention_backend():
+    """On CUDA the model hands its blocks a flex / fused plan, not a float mask; the maps rebuild the mask."""
+    import numpy as np
+    import torch
+
+    from empirics.analysis.attention import attention_maps
+    from empirics.model import ModelConfig, Transformer
+    from empirics.tasks import get_task
+    from empirics.tasks.base import collate
+
+    task = get_task("copy")
+    rng = np.random.default_rng(0)
+    batch = collate(task, [task.sample(rng, n) for n in (3, 5)])
+    torch.manual_seed(0)
+    ref = Transformer(ModelConfig(vocab_size=len(task.vocab), pe="alibi", n_head=2, d_model=32, d_ff=64))
+    other = Transformer(ModelConfig(vocab_size=len(task.vocab), pe="alibi", n_head=2, d_model=32, d_ff=64,
+                                    attention="flex"))
+    other.load_state_dict(ref.state_dict())
+    for a, b in zip(attention_maps(ref, batch), attention_maps(other, batch)):
+        torch.testing.assert_close(a, b)
