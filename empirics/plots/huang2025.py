@@ -51,11 +51,16 @@ def accuracy_by_bin(panels: dict, path: Path, *, threshold: float, title: str, c
     (0 = in distribution); the dashed line is the observed-verdict threshold."""
     columns = max(1, min(columns, len(panels)))
     rows = max(1, math.ceil(len(panels) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), sharey=True, squeeze=False)
+    single = len(panels) == 1
+    size = (10.0, 4.0) if single else (4.2 * columns, 3.3 * rows)
+    fig, axes = plt.subplots(rows, columns, figsize=size, sharey=True, squeeze=False)
     for ax, (task, panel) in zip(axes.flat, panels.items()):
         xs = list(range(len(panel["bins"])))
+        used = {PE_COLORS[pe] for pe in panel["lines"] if pe in PE_COLORS}
+        free = [f"C{k}" for k in range(10) if f"C{k}" not in used]   # distinct colours for the other PEs
+        others = [pe for pe in panel["lines"] if pe not in PE_COLORS]
         for i, (pe, line) in enumerate(panel["lines"].items()):
-            color = PE_COLORS.get(pe, f"C{4 + i}")
+            color = PE_COLORS.get(pe) or free[others.index(pe) % len(free)]
             shift = (i - (len(panel["lines"]) - 1) / 2) * 0.06   # keep error bars of different PEs apart
             x = [v + shift for v in xs]
             mean = line["mean"]
@@ -78,13 +83,19 @@ def accuracy_by_bin(panels: dict, path: Path, *, threshold: float, title: str, c
         ax.set_ylim(-0.05, 1.05)
         ax.set_title(task, fontsize=9)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="lower left")
+        if single:   # one panel: the legend beside it, clear of the lines
+            ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        else:
+            ax.legend(fontsize=6, loc="lower left")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel("exact match")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    if single:   # the legend sits right of the axes; keep the axes at a readable width
+        fig.subplots_adjust(left=0.08, right=0.55, top=0.85, bottom=0.12)
+    else:
+        fig.tight_layout()
     save_figure(fig, path)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ BLOCKS = {"li2025": "li2025-table", "huang2025": "huang2025-table", "kazemnejad2
           "chen2025": "chen2025-table"}
 SCORECARD_BLOCK = "scorecard"
 SCORECARD_FIGURE = "scorecard.png"
+SUMMARY_BLOCK = "repro-all"
 
 
 def planned_runs(paper: str, profile: str) -> int:
@@ -143,7 +145,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
 
     out_dir = Path(out_dir)
     if publish:
-        for block in (*BLOCKS.values(), SCORECARD_BLOCK, "claims"):
+        for block in (*BLOCKS.values(), SCORECARD_BLOCK, SUMMARY_BLOCK, "claims"):
             check_publishable(block)
     store = out_dir / "pelg.sqlite"
     total = sum(planned_runs(paper, profile) for paper in ORDER)
@@ -172,11 +174,54 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     verdicts = {paper: dict(zip(("verdict", "why"), verdict_line(paper, records[paper]))) for paper in ORDER}
     summary = {"profile": profile, "wall_seconds": round(time.time() - start, 1), "wall_seconds_by_part": walls,
                "runs_planned": total, "runs_trained": progress.trained, "claims": ledger.verdict_counts(records_claims),
+               "training_span_by_part": {paper: records[paper].get("wall_seconds") for paper in ORDER},
                "scorecard": {t: {k: v[k] for k in ("decided", "agree", "rate")} for t, v in card["by_theory"].items()},
                "reproductions": verdicts}
+    history = _history(out_dir) + [{k: summary[k] for k in ("wall_seconds", "wall_seconds_by_part", "runs_trained")}]
+    summary["invocations"] = history
     write_json(out_dir / "summary.json", summary)
+    if publish:
+        write_text(PAPER_REPRO, replace_block(PAPER_REPRO.read_text(), SUMMARY_BLOCK, summary_markdown(summary)))
     log(render_summary(summary))
     return summary
+
+
+def _history(out_dir: Path) -> list[dict]:
+    """The wall times of earlier invocations on this output directory (from its summary.json)."""
+    try:
+        old = json.loads((out_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(old, dict):
+        return []
+    if "invocations" in old:
+        return list(old["invocations"])
+    keys = ("wall_seconds", "wall_seconds_by_part", "runs_trained")   # a summary written before the history
+    return [{k: old[k] for k in keys}] if all(k in old for k in keys) else []
+
+
+def summary_markdown(s: dict) -> str:
+    """The job's summary for paper_repro.md: wall time per part of the invocation that trained the runs and
+    of the latest one, verdict counts, scorecard rates, and each reproduction against its paper."""
+    trained = next((h for h in s.get("invocations", []) if h["runs_trained"]), None)
+
+    def walls(h):
+        return (f"{h['wall_seconds'] / 60:.1f} min in all: " + ", ".join(
+            f"{p} {w / 60:.1f}" for p, w in h["wall_seconds_by_part"].items()) + f" min; {h['runs_trained']} runs trained")
+    lines = [f"Profile `{s['profile']}` on {os.cpu_count()} CPU cores."]
+    if trained:
+        lines.append(f"- The invocation that trained the runs: {walls(trained)}.")
+    lines.append(f"- The latest invocation: {walls(s)} (the rest read from the store).")
+    spans = {p: w for p, w in s.get("training_span_by_part", {}).items() if w is not None}
+    if spans:
+        lines.append("- Training time of each reproduction's runs (first start to last finish in the store, "
+                     "whichever invocation trained them): " + ", ".join(f"{p} {w / 60:.1f}" for p, w in spans.items())
+                     + f" min; {sum(spans.values()) / 60:.1f} min in all.")
+    lines.append(f"- Claims ledger: {s['claims']}.")
+    lines.append("- Scorecard: " + "; ".join(f"{t} {v['agree']} of {v['decided']} decided cells agree"
+                                           for t, v in s["scorecard"].items()) + ".")
+    lines += [f"- {paper}: **{v['verdict']}** ({v['why']})." for paper, v in s["reproductions"].items()]
+    return "\n".join(lines)
 
 
 def _capacity_from_ledger(records: list[dict]) -> dict | None:

@@ -27,7 +27,7 @@ from empirics.evidence.c25_results import claim_verdicts
 
 from . import cells
 from .cells import cell_text, pct
-from .common import check_publishable, fit_rate, load_protocol, markdown_table, run_rows, save_outputs
+from .common import check_publishable, fit_rate, load_protocol, markdown_table, run_rows, save_outputs, wall_seconds
 
 PAPER = "chen2025"
 BLOCK = "chen2025-table"
@@ -175,7 +175,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
         check_publishable(BLOCK)
     start = time.time()
     keys, results = cells.run_rounds(p, configs, workers or p.get("workers", 1), device, log, store=store)
-    wall = time.time() - start
+    wall = wall_seconds(start, results, store)
     fits = cells.run_fits(p, keys, results)
     summary = summarize(p, keys, results, fits)
     rate = fit_rate(fits)

@@ -114,6 +114,22 @@ def run_in_store(configs: list[dict], workers: int, store: Path, device: str = "
     return [rows[h]["result"] for h in hashes]
 
 
+def wall_seconds(start: float, results: list[dict], store: Path | None = None) -> float:
+    """A reproduction's wall time: since `start`, or, when its runs come from a results store, the span
+    over which the store trained them (first start to last finish), so a second invocation that reads
+    every run back reports the time the training took, not the time the reading took."""
+    if store is None or not Path(store).is_file():
+        return time.time() - start
+    from empirics.engine.confighash import config_hash
+    from empirics.engine.store import Store
+
+    with Store(Path(store), readonly=True) as st:
+        rows = [st.get(config_hash(r["config"])) for r in results]
+    if not rows or any(r is None or r.get("started") is None or r.get("finished") is None for r in rows):
+        return time.time() - start
+    return max(r["finished"] for r in rows) - min(r["started"] for r in rows)
+
+
 def run_rows(keys, results, fits: list[dict]) -> list[dict]:
     """One row per run for the recorded results (empirics/repro/results/): its key and seed, config hash,
     metric per bucket, in-distribution score and fit flag (`fits`: empirics.analysis.fit.fit_record per

@@ -39,7 +39,7 @@ from ..tasks.protocols import task_protocol
 from . import cells
 from .cells import GENERALIZES_AT, cell_text as _cell, fit_bar, observed_verdict, pct as _pct, run_fits  # noqa: F401
 from .common import (FIGURE_SUFFIXES, check_publishable, fit_rate, load_protocol, markdown_table, run_rows,
-                     save_outputs)
+                     save_outputs, wall_seconds)
 
 PAPER = "huang2025"
 FIGURE = "huang2025_accuracy_by_bin.png"
@@ -258,7 +258,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
         check_publishable("huang2025-table")
     start = time.time()
     keys, results = run_rounds(p, workers or p.get("workers", 1), device, log, store)
-    wall = time.time() - start
+    wall = wall_seconds(start, results, store)
     fits = run_fits(p, keys, results)
     summary = summarize(p, keys, results, fits)
     rate = fit_rate(fits)

@@ -30,7 +30,8 @@ from empirics.fileio import write_json, write_text
 from empirics.tasks import get_task
 from . import k23_report
 from .k23_protocol import K23_SEEDS, lengths, model_dir, seeds_for  # noqa: F401 (K23_SEEDS: API)
-from .common import PAPER_REPRO, PROFILES, check_publishable, fit_rate, load_protocol, replace_block, run_many, run_rows
+from .common import (PAPER_REPRO, PROFILES, check_publishable, fit_rate, load_protocol, replace_block, run_many, run_rows,
+                     wall_seconds)
 
 PAPER = "kazemnejad2023"
 BLOCK = "kazemnejad2023-table"
@@ -145,7 +146,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     analysis = analyse(p, rows)
     from . import k23_attention
     attention = k23_attention.analyse(p, out_dir, rows, log=log)
-    wall = round(time.time() - start, 1)
+    wall = round(wall_seconds(start, results, store), 1)
     rate = fit_rate(run_fits)
     record = {"protocol": p, "runs": rows, "analysis": analysis, "attention": attention, "fit_rate": rate,
               "wall_seconds": wall, "seeds_override": seeds}

@@ -20,7 +20,7 @@ from empirics.evidence.li2025_table5 import (MIN_FIT_SEEDS, PAPER_PES, PUBLISHED
 from empirics.plots.common import plot_metric_vs_length
 from empirics.tasks.running_sum import zero_predictor_mse
 from .common import (FIGURE_SUFFIXES, PROFILES, check_publishable, fit_rate, load_protocol, markdown_table, run_many,
-                     run_rows, save_outputs)
+                     run_rows, save_outputs, wall_seconds)
 
 PAPER = "li2025"
 FIGURE = "li2025_mse_vs_length.png"
@@ -134,7 +134,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     summary = summarize(p, rows)
     decision = decide(p, summary)
     rate = fit_rate(run_fits)
-    wall = round(time.time() - start, 1)
+    wall = round(wall_seconds(start, results, store), 1)
     table = render_markdown(p, summary, decision, rate, wall)
     record = {"protocol": p, "runs": rows, "summary": summary, "decision": decision, "fit_rate": rate,
               "wall_seconds": wall}

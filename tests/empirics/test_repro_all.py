@@ -6,7 +6,7 @@ import json
 from empirics.cli import main
 from empirics.repro import all_papers as A
 
-BLOCKS = [*A.BLOCKS.values(), A.SCORECARD_BLOCK, "claims", "chen2025-gd"]
+BLOCKS = [*A.BLOCKS.values(), A.SCORECARD_BLOCK, A.SUMMARY_BLOCK, "claims", "chen2025-gd"]
 
 
 def test_smoke_end_to_end_publishes_every_block_and_then_reuses_the_store(tmp_path, monkeypatch, capsys):
@@ -28,7 +28,8 @@ def test_smoke_end_to_end_publishes_every_block_and_then_reuses_the_store(tmp_pa
 
     assert main(["repro", "all", "--profile", "smoke", "--out", "o"]) == 0   # the store has every run
     again = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert again["runs_trained"] == 0
+    assert again["runs_trained"] == 0 and [h["runs_trained"] for h in again["invocations"]] == [summary["runs_trained"], 0]
+    assert "The invocation that trained the runs" in A.summary_markdown(again)
     assert "claims ledger: reused" in capsys.readouterr().out
 
 
