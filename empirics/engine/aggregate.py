@@ -74,9 +74,9 @@ def aggregate(rows: list[dict], group_by: list[str], metric: str = "auto", optio
             iv = mean_interval(xs)
             finite = iv.n >= 2 and math.isfinite(iv.lo)
             name = "/".join(sorted({names[r["hash"]] for r in members}))
-            records.append({"group": group, "bucket": bucket, "metric": name, "mean": iv.mean,
-                            "lo": iv.lo if finite else None, "hi": iv.hi if finite else None, "n": iv.n,
-                            "values": xs})
+            lo, hi = _clip(name, iv.lo, iv.hi) if finite else (None, None)
+            records.append({"group": group, "bucket": bucket, "metric": name, "mean": iv.mean, "lo": lo, "hi": hi,
+                            "n": iv.n, "values": xs})
     return {"keys": keys, "records": records, "notes": notes, "runs": len(done), "skipped": len(rows) - len(done)}
 
 
@@ -89,6 +89,12 @@ def _mixed(members: list[dict], keys: list[str]) -> list[str]:
 
 def _num(x) -> str:
     return "-" if x is None else f"{x:.4g}"
+
+
+def _clip(metric: str, lo: float, hi: float) -> tuple[float, float]:
+    """The t-interval clipped to the metric's range: [0, 1] for exact match, >= 0 for MSE and loss."""
+    top = 1.0 if metric == "exact_match" else math.inf
+    return max(0.0, lo), min(top, hi)
 
 
 def aggregate_table(agg: dict) -> str:

@@ -200,3 +200,14 @@ def test_pandas_is_a_core_dependency_and_dataframe_works(tmp_path):
         df = s.dataframe(["status=done"])
     assert len(df) == 6 and sorted(set(df["model.pe"])) == ["nope", "rope"]
     assert list(df.columns[df.columns.str.startswith("metric.")]) == [f"metric.{b}" for b in BUCKETS]
+
+
+
+def test_exact_match_intervals_are_clipped_to_the_unit_range(tmp_path, capsys):
+    """0.96, 1, 1: the raw t-interval reaches 1.043; exact match cannot pass 1, so the printed bound is 1."""
+    runs = [(c, result(c, {"1-8": v})) for c, v in ((config("copy", "rope", s), v) for s, v in enumerate((0.96, 1.0, 1.0)))]
+    store = synthetic_store(tmp_path / "s.sqlite", runs)
+    code, out, err = pelg(capsys, "results", "--store", store, "--group-by", "task,pe")
+    assert code == 0, err
+    row = next(r for r in rows_of(out) if r[0] == "copy")
+    assert row[-2:] == ["[0.9293, 1]", "3"]   # 0.9867 -+ t(0.975, 2) * 0.02309 / sqrt(3) = [0.9293, 1.044], clipped
