@@ -29,7 +29,7 @@ from .errors import PelgError, unknown
 # build_pe, resolve_options and PES are read through this module, which fills the registry:
 from .pe_registry import PES, Option, PEContext, PESpec, build_pe, register_pe, resolve_options  # noqa: F401
 from .pe_base import NoPE, PositionalEncoding, _TheoryTable, host_checks, position_range  # noqa: F401
-from .pe_bias import LBPE, T5Bias, ALiBi, Fire, Kerple  # noqa: F401  (registered below)
+from .pe_bias import IPE, LBPE, T5Bias, ALiBi, Fire, Kerple  # noqa: F401  (registered below)
 
 
 # ----------------------------------------------------------------------------- embedding hook
@@ -262,7 +262,6 @@ register_pe(PESpec("lbpe", "bias",
                    "logit[h,i,j] += MLP_h(i − j, (i − j)/n, i − j − n, log(1 + |i − j|)) [reconstruction]",
                    "Chen, Liang, Lin 2025", LBPE, lambda ctx, o: LBPE(ctx.n_head, **o), E.lbpe_features,
                    {"hidden": MLP_WIDTH}))
-from .pe_alignment import IPE  # noqa: E402  (Chen 2025's IPE lives in its own module)
 register_pe(PESpec("ipe", "bias", "logit[h,i,j] += w_h·[j = i − n], n source tokens: target u reads source u "
                    "[reconstruction]", "Chen, Liang, Lin 2025", IPE, lambda ctx, o: IPE(ctx.n_head),
                    E.ipe_alignment))

@@ -2,7 +2,7 @@
 tasks at scales 1..N and tested at (N, 2N] and (2N, 4N], next to the SRC and LRC predictions
 (`pelg predict --theory src|lrc`). ALL of it is a [reconstruction]: the paper's code, protocol and numbers
 are not available (shared/papers/chen2025.md); the tasks are `empirics.tasks.c25`, the theories
-`theory.chen2025.src` and `theory.chen2025.lrc`, the IPE `empirics.pe_alignment`.
+`theory.chen2025.src` and `theory.chen2025.lrc`, the IPE `empirics.pe_bias.IPE`.
 
 PEs and their theory classes (pelg's mapping; SRC and LRC name PE classes, `pelg train` names PEs):
 learned -> APE, t5 -> RPE (a learned offset bias, exact below num_buckets / 2), nope -> NoPE, ipe -> IPE,

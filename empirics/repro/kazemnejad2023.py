@@ -17,7 +17,6 @@ published table; accuracy against length per task; the scratchpad table; the att
 """
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -30,8 +29,8 @@ from empirics.fileio import write_json, write_text
 from empirics.tasks import get_task
 from . import k23_report
 from .k23_protocol import K23_SEEDS, lengths, model_dir, seeds_for  # noqa: F401 (K23_SEEDS: API)
-from .common import (PAPER_REPRO, PROFILES, check_publishable, fit_rate, load_protocol, replace_block, run_many, run_rows,
-                     wall_seconds)
+from .common import (PAPER_REPRO, PROFILES, check_publishable, fit_rate, load_protocol, publish_figures, replace_block,
+                     run_many, run_rows, wall_seconds)
 
 PAPER = "kazemnejad2023"
 BLOCK = "kazemnejad2023-table"
@@ -157,9 +156,7 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     figures = k23_report.render_figures(p, record, out_dir) + k23_attention.render_figures(attention, out_dir)
     if publish:
         write_text(PAPER_REPRO, replace_block(PAPER_REPRO.read_text(), BLOCK, table))
-        Path("figures").mkdir(exist_ok=True)
-        for f in figures:
-            shutil.copyfile(f, Path("figures") / f.name)
+        publish_figures(out_dir, [f.name for f in figures])
         if profile == "quick" and seeds is None:
             write_json(Path("empirics/repro/results") / RECORD, record)
     log(table)
