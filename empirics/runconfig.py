@@ -69,6 +69,9 @@ class TrainConfig:
     # H25
     early_stop: bool = False         # stop at 100% validation accuracy (needs eval_every)
     early_stop_at: float = field(default=1.0, metadata=HASH_OMIT_DEFAULT)  # early stop's validation bar
+    # consecutive validations at or above the bar before the stop (1 = the first; more = a margin, so that
+    # a model that reaches the bar once, at the edge, trains on instead of stopping there)
+    early_stop_patience: int = field(default=1, metadata=HASH_OMIT_DEFAULT)
     position_offset_max: int = 0     # > 0: training position ids offset + (0..T-1), all < this; 0 = off
     rpos_lambda: float = 0.0         # loss += rpos_lambda * R_pos (learned APE only)
     # K23: a fixed training set drawn once and reused across epochs (empirics.trainsets)
@@ -128,6 +131,7 @@ class TrainConfig:
         self.early_stop_at = _float("early_stop_at", self.early_stop_at, 0.0)
         if not 0.0 < self.early_stop_at <= 1.0:
             raise PelgError(f"early_stop_at must be in (0, 1], got {self.early_stop_at!r}")
+        require_int("early_stop_patience", self.early_stop_patience, 1, MAX_STEPS)
         if self.early_stop and not self.eval_every:
             raise PelgError("early_stop needs eval_every > 0 (validation decides when to stop)")
         base, scheme = parse_pe_name(self.model.pe)

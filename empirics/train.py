@@ -183,6 +183,7 @@ class _Run:
         self.val_curve: list[list] = []  # [step, validation metric]
         self.best: dict | None = None    # {"step", "metric", "state"}
         self.stopped = False
+        self.streak = 0               # consecutive validations at or above early_stop_at
         self.seconds = 0.0
         self.resumes: list[int] = []
         self.saved: int | None = None    # steps in the checkpoint on disk (written or restored here)
@@ -195,6 +196,7 @@ class _Run:
             "numpy_rng": json.dumps(rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
             "cuda_rng": cuda, "curve": torch.tensor(self.curve, dtype=torch.float64),
             "val_curve": json.dumps(self.val_curve), "best": self.best, "stopped": self.stopped,
+            "streak": self.streak,
             "seconds": self.seconds, "resumes": list(self.resumes)})
         self.saved = self.step
 
@@ -217,6 +219,7 @@ class _Run:
             self.val_curve = json.loads(state["val_curve"])
             self.best = state["best"]
             self.stopped = bool(state["stopped"])
+            self.streak = int(state.get("streak", 0))  # absent in checkpoints of older pelg
             self.seconds = float(state["seconds"])
             self.resumes = [int(s) for s in state["resumes"]] + [self.step]
             self.saved = self.step
@@ -310,7 +313,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: bool = 
                 if run.best is None or better(metric, run.best["metric"]):
                     run.best = {"step": run.step, "metric": metric,
                                 "state": _clone_state(model) if cfg.select_best else None}
-                run.stopped = cfg.early_stop and metric >= cfg.early_stop_at
+                run.streak = run.streak + 1 if metric >= cfg.early_stop_at else 0
+                run.stopped = cfg.early_stop and run.streak >= cfg.early_stop_patience
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{np.mean(run.curve[-10:]):.4g}")
             last = run.step == cfg.steps or run.stopped

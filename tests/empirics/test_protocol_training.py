@@ -183,6 +183,23 @@ def test_early_stop_at_full_validation_accuracy():
     assert len(result["train_loss"]) == 3 and result["train_loss"]["first"] > result["train_loss"]["final"]
 
 
+def test_early_stop_patience_waits_for_consecutive_validations_at_the_bar():
+    base = dict(task="h25.binary_majority", model=ModelConfig(pe="nope", n_layer=1, n_head=2, d_model=32, d_ff=64),
+                train_lengths=(1, 12), eval_buckets=[(1, 12)], eval_samples=64, steps=400, batch_size=32, lr=3e-3,
+                eval_every=15, val_samples=64, early_stop=True, device="cpu")
+    first = train(TrainConfig(**base), None, progress=False)
+    patient = train(TrainConfig(**base, early_stop_patience=3), None, progress=False)
+    from empirics.engine.confighash import config_hash
+    assert config_hash(TrainConfig(**base, early_stop_patience=1)) == config_hash(TrainConfig(**base))  # default out
+    curve = patient["validation"]["curve"]
+    # identical up to the first stop (same seed), then 3 validations in a row at 100% before stopping
+    assert curve[:len(first["validation"]["curve"])] == first["validation"]["curve"]
+    assert patient["steps_done"] > first["steps_done"]
+    assert patient["stopped_early"] and [m for _, m in curve[-3:]] == [1.0, 1.0, 1.0]
+    with pytest.raises(PelgError, match="early_stop_patience must be a positive integer"):
+        TrainConfig(**base, early_stop_patience=0)
+
+
 # ----------------------------------------------------------------------------- config checks
 @pytest.mark.parametrize("kw, needle", [
     (dict(early_stop=True), "early_stop needs eval_every"),

@@ -42,7 +42,7 @@ def test_quick_protocol_covers_the_issue_tasks_and_pes():
     assert len(configs) == len(p["tasks"]) * len(p["pes"]) * len(p["seeds"])
     train, buckets = C.lengths(p, "c25.copy")
     assert train == [1, 8] and buckets == [[1, 8], [9, 16], [17, 32]]
-    assert C.lengths(p, "c25.addition_cot")[1][-1] == [9, 16]
+    assert C.lengths(p, "c25.addition_cot")[1][-1] == [7, 12]      # N = 3: (2N, 4N]
 
 
 def test_predictions_follow_the_theory_at_the_training_scale():
