@@ -94,7 +94,10 @@ def cmd_claims(args) -> int:
             return 0
     if args.falsify:
         return _cmd_falsify(args, ledger)
-    records = ledger.run(paper=args.paper, ids=args.id)
+    if args.rerun:
+        records = _rerun_ledger(args, ledger)
+    else:
+        records = ledger.run(paper=args.paper, ids=args.id)
     _check_ids(args.id, records)
     errors = [r for r in records if r["verdict"] == "error"]
     if args.publish:
@@ -118,6 +121,21 @@ def cmd_claims(args) -> int:
     for r in errors:
         print(f"pelg: error: claim {r['id']} raised: {r['evidence'].get('error', r['note'])}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _rerun_ledger(args, ledger) -> list[dict]:
+    """`pelg claims --rerun`: run the four reproductions at --rerun-profile into --rerun-out (one store, so a
+    second call reads its runs back), then the ledger over those fresh summaries instead of the recorded ones."""
+    from .fileio import recorded_results_from
+    from .repro import all_papers
+    from .repro.common import PROFILES
+
+    if args.rerun_profile not in PROFILES:
+        raise unknown("--rerun-profile", args.rerun_profile, PROFILES)
+    out = Path(args.rerun_out or f"runs/claims-rerun/{args.rerun_profile}")
+    all_papers.fresh_records(args.rerun_profile, out, log=lambda m: print(m, file=sys.stderr))
+    with recorded_results_from(all_papers.record_names(out)):
+        return ledger.run(paper=args.paper, ids=args.id)
 
 
 def _print_json_lines(records: list[dict]) -> None:
@@ -271,7 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--falsify", action="store_true",
                    help="run every claim's check on its deliberately false variants; exit 1 if one is not caught")
     c.add_argument("--rerun", action="store_true",
-                   help="train the ledger's models afresh instead of reading recorded or cached ones")
+                   help="train the ledger's models afresh and re-run the four reproductions (at --rerun-profile) "
+                        "instead of reading recorded or cached ones")
+    c.add_argument("--rerun-profile", default="quick", help="with --rerun: smoke | quick | full (default quick)")
+    c.add_argument("--rerun-out", type=Path,
+                   help="with --rerun: the reproductions' output directory (default runs/claims-rerun/PROFILE)")
     c.add_argument("--record-models", action="store_true",
                    help="write the ledger's trained models into empirics/evidence/models/ (run from the repository root)")
     c.set_defaults(fn=cmd_claims)

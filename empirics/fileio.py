@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PelgError
@@ -104,7 +105,27 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
+_RECORD_OVERRIDES: dict[str, Path] = {}
+
+
 def recorded_result(name: str) -> Path:
     """empirics/repro/results/<name>: a reproduction's recorded summary that ledger entries read (the path is
-    anchored at this file, so reading it neither imports the reproductions nor depends on sys.path)."""
+    anchored at this file, so reading it neither imports the reproductions nor depends on sys.path); inside
+    `recorded_results_from`, the file given there instead."""
+    if name in _RECORD_OVERRIDES:
+        return _RECORD_OVERRIDES[name]
     return Path(__file__).resolve().parent / "repro" / "results" / name
+
+
+@contextmanager
+def recorded_results_from(paths: dict[str, Path]):
+    """Within the block, `recorded_result(name)` is `paths[name]` for the names given: `pelg repro all` and
+    `pelg claims --rerun` point the ledger at the summaries of the runs they have just made, not at the
+    committed records."""
+    saved = dict(_RECORD_OVERRIDES)
+    _RECORD_OVERRIDES.update({name: Path(path) for name, path in paths.items()})
+    try:
+        yield
+    finally:
+        _RECORD_OVERRIDES.clear()
+        _RECORD_OVERRIDES.update(saved)

@@ -5,8 +5,9 @@ Every training run goes through the store OUT/pelg.sqlite (`common.run_in_store`
 trains nothing; the ledger's records are cached in OUT/claims.json under a key that hashes every source
 and recorded file it reads (`ledger_key`), so it is recomputed only when one changes. With `--publish`
 (from the repository root) the job rewrites every generated table of ./paper_repro.md and every figure of
-./figures/, and the quick profile's recorded summaries (empirics/repro/results/) that ledger entries read;
-the ledger runs after the reproductions, so it reads what they just recorded.
+./figures/, and the quick profile's recorded summaries (empirics/repro/results/) that ledger entries read.
+The ledger runs after the reproductions and reads this job's summaries (OUT/<paper>/summary.json, through
+`fileio.recorded_results_from`), published or not; `pelg claims --rerun` uses the same path (`fresh_records`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from ..fileio import write_json, write_text
+from ..fileio import recorded_results_from, write_json, write_text
 from .common import PAPER_REPRO, check_publishable, load_protocol, publish_figures, replace_block
 
 ORDER = ("li2025", "huang2025", "kazemnejad2023", "chen2025")
@@ -70,9 +71,16 @@ class JobProgress:
         return f"{(self.clock() - self.start) / self.trained * left / 60:.1f} min"
 
 
-def ledger_key() -> str:
+def record_names(out_dir: Path) -> dict[str, Path]:
+    """The recorded-summary names the ledger reads (empirics/repro/results/<paper>_quick.json), each mapped to
+    this job's summary OUT/<paper>/summary.json."""
+    return {f"{paper}_quick.json": Path(out_dir) / paper / "summary.json" for paper in ORDER}
+
+
+def ledger_key(records: dict[str, Path] | None = None) -> str:
     """sha256 over every file the ledger reads: the theory and empirics sources, protocols, recorded results
-    and recorded models (a change to any of them recomputes the ledger)."""
+    and recorded models, and the summaries `records` puts in their place (a change to any of them recomputes
+    the ledger)."""
     import empirics
     import theory
 
@@ -82,14 +90,37 @@ def ledger_key() -> str:
             if f.is_file() and f.suffix in (".py", ".toml", ".json", ".pt"):
                 h.update(str(f.relative_to(root.parent)).encode())
                 h.update(f.read_bytes())
+    for name, path in sorted((records or {}).items()):
+        h.update(name.encode())
+        h.update(Path(path).read_bytes() if Path(path).is_file() else b"absent")
     return h.hexdigest()
 
 
+def fresh_records(profile: str, out_dir: Path, workers: int | None = None, device: str = "auto",
+                  publish: bool = False, log=print) -> tuple[dict, dict]:
+    """Run the four reproductions into OUT/<paper>/ through one store OUT/pelg.sqlite (runs already there are
+    read back, not retrained). Returns ({paper: its summary}, {paper: seconds}); with `log` a `JobProgress`,
+    its lines cover the whole job."""
+    from . import REPROS
+
+    out_dir, records, walls = Path(out_dir), {}, {}
+    for paper in ORDER:
+        t0 = time.time()
+        log(f"== {paper} ({profile})")
+        REPROS[paper](profile, out_dir / paper, workers=workers, device=device, publish=publish,
+                      log=log, store=out_dir / "pelg.sqlite")
+        records[paper] = json.loads((out_dir / paper / "summary.json").read_text())
+        walls[paper] = round(time.time() - t0, 1)
+    return records, walls
+
+
 def run_ledger(out_dir: Path, log=print) -> list[dict]:
-    """The claims ledger's records, from OUT/claims.json when its key still matches."""
+    """The claims ledger's records over this job's summaries (`record_names`), from OUT/claims.json when its
+    key still matches."""
     from empirics.evidence import ledger
 
-    cache, key = out_dir / "claims.json", ledger_key()
+    names = record_names(out_dir)
+    cache, key = out_dir / "claims.json", ledger_key(names)
     if cache.is_file():
         try:
             saved = json.loads(cache.read_text())
@@ -99,7 +130,8 @@ def run_ledger(out_dir: Path, log=print) -> list[dict]:
         except (OSError, ValueError):
             pass
     start = time.time()
-    records = ledger.run()
+    with recorded_results_from(names):
+        records = ledger.run()
     log(f"claims ledger: {len(records)} claims in {time.time() - start:.0f}s")
     write_json(cache, {"key": key, "records": records})
     return records
@@ -141,8 +173,6 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     from empirics.evidence import scorecard as S
     from empirics.plots import scorecard as scorecard_plot
 
-    from . import REPROS
-
     out_dir = Path(out_dir)
     if publish:
         for block in (*BLOCKS.values(), SCORECARD_BLOCK, SUMMARY_BLOCK, "claims"):
@@ -151,14 +181,8 @@ def run(profile: str, out_dir: Path, workers: int | None = None, device: str = "
     total = sum(planned_runs(paper, profile) for paper in ORDER)
     progress = JobProgress(total, log)
     log(f"repro all {profile}: {len(ORDER)} reproductions, at most {total} training runs; store {store}")
-    start, records, walls = time.time(), {}, {}
-    for paper in ORDER:
-        t0 = time.time()
-        log(f"== {paper} ({profile})")
-        REPROS[paper](profile, out_dir / paper, workers=workers, device=device, publish=publish,
-                      log=progress, store=store)
-        records[paper] = json.loads((out_dir / paper / "summary.json").read_text())
-        walls[paper] = round(time.time() - t0, 1)
+    start = time.time()
+    records, walls = fresh_records(profile, out_dir, workers, device, publish, log=progress)
     records_claims = run_ledger(out_dir, log)
     card = S.build(huang=records["huang2025"], chen=records["chen2025"],
                    capacity=_capacity_from_ledger(records_claims) or {})

@@ -42,6 +42,19 @@ def cell_text(cell: dict | None) -> str:
     return f"{iv['mean']:.2f}"
 
 
+def _overrides(p: dict) -> str:
+    """The per task-split step budgets ([task_train]) and the scratchpad study's, as a parenthesis."""
+    steps: dict[int, list[str]] = {}
+    for task, over in p.get("task_train", {}).items():
+        if "steps" in over:
+            steps.setdefault(over["steps"], []).append(task.split(".", 1)[1])
+    parts = [f"{n} for {', '.join(names)}" for n, names in sorted(steps.items())]
+    pad = p.get("scratchpad", {}).get("train", {})
+    if "steps" in pad:
+        parts.append(f"{pad['steps']} in the scratchpad study")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _settings(p: dict, record: dict) -> str:
     t, m, rate = p["train"], p["model"], record["fit_rate"]
     seeds = sorted({r["seed"] for r in record["runs"]})
@@ -49,7 +62,7 @@ def _settings(p: dict, record: dict) -> str:
     wall = record.get("wall_seconds")
     return (f"Profile `{p['profile']}`: {len(record['runs'])} runs, seeds {', '.join(map(str, seeds))} (K23's), "
             f"a T5-style decoder of {m['n_layer']} layers x {m['d_model']} ({m['n_head']} heads), up to "
-            f"{t['steps']} steps of batch {t['batch_size']} at lr {t['lr']:g} on a fixed training set of "
+            f"{t['steps']} steps of batch {t['batch_size']} at lr {t['lr']:g}{_overrides(p)} on a fixed training set of "
             f"{t['n_train']} examples per task-split (SCAN: its whole training pool), validation every "
             f"{t['eval_every']} steps on {t['val_samples']} held-out in-distribution examples with the best "
             f"checkpoint kept and an early stop at 100%, {p['eval_samples']} test examples per bucket. Fit gate: "

@@ -44,7 +44,8 @@ def _config(p: dict, task: str, fmt: str, pe: str, seed: int, study: str = "main
     params = dict(p.get("task_params", {}).get(task, {}))
     return {"task": task, "task_format": fmt, "task_params": params, "model": model, "seed": seed, "train_lengths": train,
             "eval_buckets": [train, *test], "eval_samples": p["eval_samples"], **p["train"],
-            **p.get("task_train", {}).get(task, {})}
+            **p.get("task_train", {}).get(task, {}),
+            **(p.get("scratchpad", {}).get("train", {}) if study == "scratchpad" else {})}
 
 
 def build_configs(p: dict, n_seeds: int | None = None) -> list[tuple[tuple, dict]]:

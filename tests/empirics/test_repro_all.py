@@ -25,12 +25,35 @@ def test_smoke_end_to_end_publishes_every_block_and_then_reuses_the_store(tmp_pa
     assert all(v["verdict"] == "too small to decide" for v in summary["reproductions"].values())
     assert summary["runs_trained"] == summary["runs_planned"] > 0
     assert "[all " in out and "claims ledger:" in out
+    claims = {r["id"]: r for r in json.loads((tmp_path / "o" / "claims.json").read_text())["records"]}
+    # the ledger read this job's summaries, not the committed quick records
+    assert claims["li2025.experiment.table5"]["evidence"]["profile"] == "smoke"
+    assert not [i for i, r in claims.items() if r["verdict"] == "error"]
 
     assert main(["repro", "all", "--profile", "smoke", "--out", "o"]) == 0   # the store has every run
     again = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert again["runs_trained"] == 0 and [h["runs_trained"] for h in again["invocations"]] == [summary["runs_trained"], 0]
     assert "The invocation that trained the runs" in A.summary_markdown(again)
     assert "claims ledger: reused" in capsys.readouterr().out
+
+
+def test_claims_rerun_reads_the_fresh_runs_of_the_profile_given(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["claims", "--rerun", "--rerun-profile", "smoke", "--rerun-out", "fresh", "--json",
+                 "--id", "li2025.experiment.table5", "--id", "k23.mrr_ranking"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    table5 = next(r for r in records if r["id"] == "li2025.experiment.table5")
+    assert table5["evidence"]["profile"] == "smoke" and (tmp_path / "fresh" / "pelg.sqlite").is_file()
+    assert {r["id"] for r in records} == {"li2025.experiment.table5", "k23.mrr_ranking"}
+    from empirics.fileio import recorded_result
+    assert recorded_result("li2025_quick.json").parent.name == "results"   # the override ends with the call
+
+
+def test_claims_rerun_with_an_unknown_profile_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["claims", "--rerun", "--rerun-profile", "huge"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'huge'" in err and "smoke" in err and "\n" not in err and not (tmp_path / "runs").exists()
 
 
 def test_job_progress_counts_runs_of_every_reproduction():
