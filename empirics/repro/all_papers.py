@@ -224,6 +224,11 @@ def _history(out_dir: Path) -> list[dict]:
     return [{k: old[k] for k in keys}] if all(k in old for k in keys) else []
 
 
+def _order(paper: str) -> int:
+    """A reproduction's place in the job (the history on disk keeps its parts in alphabetical order)."""
+    return ORDER.index(paper) if paper in ORDER else len(ORDER)
+
+
 def summary_markdown(s: dict) -> str:
     """The job's summary for paper_repro.md: wall time per part of the invocation that trained the runs and
     of the latest one, verdict counts, scorecard rates, and each reproduction against its paper."""
@@ -231,7 +236,8 @@ def summary_markdown(s: dict) -> str:
 
     def walls(h):
         return (f"{h['wall_seconds'] / 60:.1f} min in all: " + ", ".join(
-            f"{p} {w / 60:.1f}" for p, w in h["wall_seconds_by_part"].items()) + f" min; {h['runs_trained']} runs trained")
+            f"{p} {h['wall_seconds_by_part'][p] / 60:.1f}" for p in sorted(h["wall_seconds_by_part"], key=_order))
+            + f" min; {h['runs_trained']} runs trained")
     lines = [f"Profile `{s['profile']}` on {os.cpu_count()} CPU cores."]
     if trained:
         lines.append(f"- The invocation that trained the runs: {walls(trained)}.")

@@ -111,7 +111,8 @@ def run_in_store(configs: list[dict], workers: int, store: Path, device: str = "
             Path(d).mkdir(parents=True, exist_ok=True)
             for f in ("model.pt", "result.json"):
                 shutil.copyfile(run_dir(store, h) / f, Path(d) / f)
-    return [rows[h]["result"] for h in hashes]
+    # the commit that trained each run (the store's), not the one reading it back
+    return [{**rows[h]["result"], "git_commit": rows[h].get("git_commit")} for h in hashes]
 
 
 def wall_seconds(start: float, results: list[dict], store: Path | None = None) -> float:
@@ -133,7 +134,8 @@ def wall_seconds(start: float, results: list[dict], store: Path | None = None) -
 def run_rows(keys, results, fits: list[dict]) -> list[dict]:
     """One row per run for the recorded results (empirics/repro/results/): its key and seed, config hash,
     metric per bucket, in-distribution score and fit flag (`fits`: empirics.analysis.fit.fit_record per
-    run), loss-curve summary, wall time, device, torch version and git commit."""
+    run), loss-curve summary, wall time, device, torch version and git commit (the one that trained the run:
+    the store's, for runs read back from a store; else the current one)."""
     from empirics.engine.confighash import config_hash
     from empirics.engine.store import git_commit
 
@@ -142,7 +144,7 @@ def run_rows(keys, results, fits: list[dict]) -> list[dict]:
              "metrics": {b: m["metric"] for b, m in r["metrics"].items()},
              "in_distribution": f["in_distribution"], "fit": f["fit"], "train_loss": r["train_loss"],
              "train_seconds": r["train_seconds"], "device": r["device"], "torch": r["env"]["torch"],
-             "git_commit": commit} for k, r, f in zip(keys, results, fits)]
+             "git_commit": r.get("git_commit") or commit} for k, r, f in zip(keys, results, fits)]
 
 
 def fit_rate(fits: list[dict]) -> dict:
