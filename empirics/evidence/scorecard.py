@@ -67,9 +67,12 @@ def chen_cells(record: dict | None) -> list[dict]:
 
 
 def capacity_cells(per_pe: dict | None) -> list[dict]:
-    """per_pe: {task: {pe: {"gap", "proxy_local_test", "fit"}}} (li2025.capacity.ranking's evidence)."""
+    """per_pe: {task: {pe: {"gap", "proxy_local_test", "fit"}}} (li2025.capacity.ranking's evidence). Cells in
+    task and PE order (sorted), so the table is the same whether the evidence was computed or read from a cache
+    (JSON files keep their keys sorted)."""
     out = []
-    for task, rows in (per_pe or {}).items():
+    for task, rows in sorted((per_pe or {}).items()):
+        rows = dict(sorted(rows.items()))
         fit = {pe: r for pe, r in rows.items() if r["fit"]}
         if fit:
             proxy_mid = float(np.median([r["proxy_local_test"] for r in fit.values()]))
