@@ -64,7 +64,7 @@ def flops_per_token(model: torch.nn.Module, n_layer: int, d_model: int, length: 
     return 6.0 * n + 12.0 * n_layer * d_model * length
 
 
-def _seconds_per_step(step, steps: int, warmup: int, device, blocks: int = 3) -> float:
+def seconds_per_step(step, steps: int, warmup: int, device, blocks: int = 3) -> float:
     """The median over `blocks` timed blocks of `steps` steps, after `warmup` steps (compilation, table
     growth, allocator): robust to a busy machine's spikes."""
     for _ in range(warmup):
@@ -146,7 +146,7 @@ def train_rows(sizes, pes, batch: int, length: int, steps: int, warmup: int, dev
             torch.manual_seed(0)
             try:
                 model, call = make()
-                sec = _seconds_per_step(_lm_step(model, call, tokens, precision, device), steps, warmup, device)
+                sec = seconds_per_step(_lm_step(model, call, tokens, precision, device), steps, warmup, device)
             except Exception as e:  # a foreign library's missing switch, out of memory: recorded, not fatal
                 notes.append(f"{impl} {pe} {size}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
                 continue

@@ -7,7 +7,6 @@ Writes JSON with the device and library versions; speed is measured here, never 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from empirics.model import ModelConfig
 from empirics.positional import PES
 from empirics.tasks import get_task
 from empirics.train import TrainConfig, build_model, environment, resolve_device
+from suite import seconds_per_step  # bench/suite.py: bench/ is sys.path[0] when this runs as a script
 
 SETTINGS = {
     "li2025_running_mean": dict(task="running_mean", train_lengths=(50, 50),
@@ -43,16 +43,7 @@ def steps_per_second(setting: dict, pe: str, steps: int, device) -> float:
         loss.backward()
         opt.step()
 
-    for _ in range(5):  # warm-up (tables, allocator)
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps / (time.perf_counter() - start)
+    return 1.0 / seconds_per_step(step, steps, warmup=5, device=device, blocks=1)  # warm-up: tables, allocator
 
 
 def main():

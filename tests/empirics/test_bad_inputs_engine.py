@@ -7,15 +7,13 @@ valid choices where there are some), print no traceback, and leave everything as
 figure, no CSV, the existing store unchanged)."""
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from empirics import cli
 from results_store import config, copy_store, result, synthetic_store
-from test_bad_inputs_table import unwritable_dir
+from bad_inputs import error_line, snapshot, unwritable_dir
 
 GOOD = """name = "good"
 [base]
@@ -90,12 +88,6 @@ CASES = [
 ]
 
 
-def _snapshot(root: Path) -> dict:
-    """Every file under root (but SQLite's -wal/-shm side files) with a hash of its bytes."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(case, tmp_path, monkeypatch, capsys):
     name, spec_text, argv, setup, needles = case
@@ -124,21 +116,17 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
         db.execute("CREATE TABLE samples (x)")
         db.commit()
         db.close()
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
     try:
         code = cli.main(argv.format(spec=spec, good=good, fresh=fresh, store=store, tmp=tmp_path, ro=ro).split())
     finally:
         if ro is not None and ro.is_relative_to(tmp_path):
             ro.chmod(0o755)
-    out = capsys.readouterr()
-    lines = out.err.strip().splitlines()
-    assert code == 2, (out.out, out.err)
-    assert len(lines) == 1 and lines[0].startswith("pelg: error: "), out.err
+    line = error_line(code, capsys.readouterr())
     for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert "Traceback" not in out.err + out.out
+        assert needle in line, line
     assert not fresh.exists() and not fresh.parent.exists()          # nothing created
-    assert _snapshot(tmp_path) == before                              # nothing changed, no figure, no CSV
+    assert snapshot(tmp_path) == before                              # nothing changed, no figure, no CSV
 
 
 def test_the_table_is_big_enough():

@@ -7,7 +7,6 @@ traceback, and leave everything as it was (no new store, no new files, the exist
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sqlite3
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from bad_inputs import error_line, snapshot, unwritable_dir
 from empirics import cli
 from empirics.engine import cli as cli_engine
 from empirics.engine.confighash import canonical_config, config_hash
@@ -63,22 +63,6 @@ def spec_with(**changes) -> str:
         else:
             node[last] = value
     return to_toml(d)
-
-
-def unwritable_dir(tmp_path: Path) -> Path | None:
-    """A directory this process cannot write into (chmod for users; a path under /sys for root)."""
-    ro = tmp_path / "readonly"
-    ro.mkdir()
-    ro.chmod(0o555)
-    if not os.access(ro, os.W_OK):
-        return ro
-    candidate = Path("/sys/pelg-test-not-writable")
-    try:
-        candidate.mkdir()
-    except OSError:
-        return candidate
-    candidate.rmdir()
-    return None
 
 
 # (id, spec text or None, argv with placeholders, setup name or None, needle in the error line)
@@ -195,16 +179,6 @@ def _wire(monkeypatch):
         monkeypatch.setattr(cli, "build_parser", wired)
 
 
-def _snapshot(root: Path) -> dict:
-    """Every file under root (but SQLite's -wal/-shm side files) with a hash of its bytes, and the
-    store's rows."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.name.endswith(("-wal", "-shm")):
-            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
 def _rows(store: Path):
     db = sqlite3.connect(store)
     rows = db.execute("SELECT * FROM runs ORDER BY hash").fetchall() + db.execute("SELECT * FROM events").fetchall()
@@ -262,7 +236,7 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
         else:
             torch.save({"format": "x", "weights": torch.zeros(2000)}, ckpt)
             ckpt.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])
-    before, rows_before = _snapshot(tmp_path), _rows(store)
+    before, rows_before = snapshot(tmp_path), _rows(store)
     if setup == "lock_store":
         holder = sqlite3.connect(store, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
@@ -275,14 +249,10 @@ def test_bad_input(case, tmp_path, monkeypatch, capsys):
             holder.close()
         if ro is not None and ro.is_relative_to(tmp_path):
             ro.chmod(0o755)
-    out = capsys.readouterr()
-    lines = out.err.strip().splitlines()
-    assert code == 2, (out.out, out.err)
-    assert len(lines) == 1 and lines[0].startswith("pelg: error: "), out.err
-    assert needle.lower() in lines[0].lower(), lines[0]
-    assert "Traceback" not in out.err + out.out
+    line = error_line(code, capsys.readouterr())
+    assert needle.lower() in line.lower(), line
     assert not fresh.exists() and not fresh.parent.exists()          # nothing created
-    assert _snapshot(tmp_path) == before and _rows(store) == rows_before  # nothing changed
+    assert snapshot(tmp_path) == before and _rows(store) == rows_before  # nothing changed
 
 
 def test_the_table_is_big_enough():
@@ -499,7 +469,7 @@ def test_bad_cli_input(case, tmp_path, monkeypatch, capsys):
     name, argv, setup, needles = case
     monkeypatch.chdir(tmp_path)
     places = {"tmp": tmp_path, **_cli_setup(setup, tmp_path, monkeypatch)}
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
     code = cli.main(argv.format(**places).split())
     out = capsys.readouterr()
     lines = out.err.strip().splitlines()
@@ -508,7 +478,7 @@ def test_bad_cli_input(case, tmp_path, monkeypatch, capsys):
     for needle in needles:
         assert needle.format(**places) in lines[0], (needle, lines[0])
     assert "Traceback" not in out.err + out.out and "usage:" not in out.err
-    assert _snapshot(tmp_path) == before  # nothing written, nothing half-written, nothing changed
+    assert snapshot(tmp_path) == before  # nothing written, nothing half-written, nothing changed
     assert not (tmp_path / "o" / "model.pt").exists() and not (tmp_path / "ex").exists()
 
 
